@@ -1,0 +1,57 @@
+"""Sweep points from config: deterministic names, block overrides, errors that name the key."""
+
+import pytest
+
+from initlab.config import ConfigError
+from initlab.sweep import build_points, format_value, study_points
+
+EXPERIMENT = {
+    "settings": {"n": 10, "t_max": 100, "c_grid": [1.0, 2.0]},
+    "sweep": [
+        {"init": ["spectral"], "method": ["a", "b"], "kappa": [1, 10]},
+        {"init": ["random-0.001"], "method": ["a"], "kappa": [1], "t_max": 500},
+    ],
+}
+
+
+def test_points_are_the_union_of_block_products_with_overrides():
+    points = build_points(EXPERIMENT, "studies.toy.experiments.e")
+    assert len(points) == 5
+    p = points["init~random-0.001_kappa~1_method~a"]
+    assert p.axes == {"init": "random-0.001", "kappa": 1, "method": "a"}
+    assert p.params["t_max"] == 500 and p.params["c_grid"] == [1.0, 2.0]
+    assert points["init~spectral_kappa~10_method~b"].params["t_max"] == 100
+
+
+def test_names_do_not_depend_on_key_order():
+    reordered = {"settings": EXPERIMENT["settings"], "sweep": [{"method": ["a"], "kappa": [1], "init": ["spectral"]}]}
+    assert list(build_points(reordered, "x")) == ["init~spectral_kappa~1_method~a"]
+
+
+@pytest.mark.parametrize(
+    "value, text", [(5.0, "5.0"), (1e-06, "1e-06"), (10, "10"), ("random-0.001", "random-0.001"), (True, "true")]
+)
+def test_format_value(value, text):
+    assert format_value(value, "k") == text
+
+
+@pytest.mark.parametrize(
+    "sweep, message",
+    [
+        ([{"method": ["a"]}], r"e.sweep\[0\]: every sweep block needs an 'init' axis"),
+        ([{"init": ["a_b"]}], r"e.sweep\[0\].init: axis value 'a_b'"),
+        ([{"init": []}], r"e.sweep\[0\].init: an axis needs at least one value"),
+        ([{"init": ["a"], "n": [1, 2]}], r"e.sweep\[0\].n: 'n' is a setting"),
+        ([{"init": ["a"]}, {"init": ["b"], "kappa": [1]}], r"e.sweep\[1\]: axes"),
+        ([{"init": ["a"]}, {"init": ["a"]}], r"e.sweep\[1\]: point init~a is already"),
+        ([], r"e.sweep: an experiment needs at least one sweep block"),
+    ],
+)
+def test_bad_sweeps_name_the_key(sweep, message):
+    with pytest.raises(ConfigError, match=message):
+        build_points({"settings": {"n": 1}, "sweep": sweep}, "e")
+
+
+def test_study_points_requires_experiments():
+    with pytest.raises(ConfigError, match="studies.toy.experiments"):
+        study_points("toy", {"enabled": True})
