@@ -12,7 +12,7 @@ min_version("9.19")
 # code that runs is the code that is tracked (also in conda envs and on cluster nodes).
 SRC_DIR = os.path.join(workflow.basedir, "src")
 sys.path.insert(0, SRC_DIR)
-os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [SRC_DIR, os.environ.get("PYTHONPATH")]))
+os.environ.update(PYTHONPATH=os.pathsep.join(filter(None, [SRC_DIR, os.environ.get("PYTHONPATH")])))
 
 
 configfile: "config.yaml"
@@ -29,6 +29,6 @@ include: "workflow/rules/report.smk"
 
 
 rule all:
+    default_target: True
     input:
         "results/report/index.html",
-    default_target: True

@@ -115,5 +115,9 @@ def all_captions():
 
 
 def all_benchmarks():
-    stages = [f"results/{s}/bench/{stage}.tsv" for s in ENABLED for stage in ("aggregate", "claims", "figures")]
+    stages = [
+        f"results/{s}/bench/{stage}.tsv"
+        for s in ENABLED
+        for stage in ("aggregate", "claims", "figures")
+    ]
     return [f for s in ENABLED for f in point_files(s, "bench/run", "tsv")] + stages

@@ -1,0 +1,39 @@
+# Two commands on a fresh machine:  `make run` (default pipeline) and `make test` (all tests).
+# Each first builds .venv with everything the pipeline and its tests need.
+
+PYTHON ?= python3
+VENV ?= .venv
+CORES ?= 2
+BIN := $(VENV)/bin
+
+.PHONY: setup run smoke paper test lint format clean-results
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev,slurm]"
+	touch $@
+
+setup: $(BIN)/.installed
+
+run: setup  ## the default (quick-scale) run; report in results/report/index.html
+	$(BIN)/snakemake --cores $(CORES)
+
+smoke: setup  ## every rule at tiny sizes, about a minute
+	$(BIN)/snakemake --cores $(CORES) --configfile configs/smoke.yaml
+
+paper: setup  ## paper scale: meant for a cluster (add --profile profiles/slurm) or a big machine
+	$(BIN)/snakemake --cores $(CORES) --configfile configs/paper.yaml
+
+test: setup  ## unit tests, workflow tests on configs/smoke.yaml, lint and format checks
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/snakemake --lint
+	$(BIN)/snakefmt --check Snakefile workflow/
+
+format: setup
+	$(BIN)/snakefmt Snakefile workflow/
+
+clean-results:
+	rm -rf results report.zip
