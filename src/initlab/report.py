@@ -96,6 +96,10 @@ def _num(value) -> str:
     return f"{v:.4g}"
 
 
+def _threshold(text: str) -> str:
+    return _e(text.replace("<=", "≤").replace(">=", "≥")) if text else "—"
+
+
 def _verdict_counts(claims: pd.DataFrame) -> dict[str, int]:
     counts = claims["verdict"].value_counts()
     return {v: int(counts.get(v, 0)) for v in ("PASS", "FAIL", "REPORT")}
@@ -109,7 +113,7 @@ def _claims_table(claims: pd.DataFrame) -> str:
             f"<tr><td>{_e(c['claim_id'])}</td><td>{_e(c['statement'])}"
             f"<div class='muted'>{_e(c['quantity'])}</div></td>"
             f"<td class='num'>{_num(c['measured'])}{detail}</td>"
-            f"<td class='num'>{_e(c['threshold']) or '—'}</td>"
+            f"<td class='num'>{_threshold(c['threshold'])}</td>"
             f"<td class='{_e(c['verdict'])}'>{_e(c['verdict'])}</td></tr>"
         )
     return (
@@ -148,7 +152,7 @@ def _init_section(sections: Sequence[StudySection], claims: pd.DataFrame) -> str
         outcome = "<br>".join(
             f"<span class='{_e(c['verdict'])}'>{_e(c['claim_id'])} {_e(c['verdict'])}</span> "
             f"[{_e(c['init'])}] {_e(c['statement'])} (measured {_num(c['measured'])}"
-            f"{', threshold ' + _e(c['threshold']) if c['threshold'] else ''})"
+            f"{', threshold ' + _threshold(c['threshold']) if c['threshold'] else ''})"
             for _, c in mine.iterrows()
         )
         rows.append(
