@@ -23,9 +23,15 @@ def test_points_are_the_union_of_block_products_with_overrides():
     assert points["init~spectral_kappa~10_method~b"].params["t_max"] == 100
 
 
-def test_names_do_not_depend_on_key_order():
-    reordered = {"settings": EXPERIMENT["settings"], "sweep": [{"method": ["a"], "kappa": [1], "init": ["spectral"]}]}
-    assert list(build_points(reordered, "x")) == ["init~spectral_kappa~1_method~a"]
+def test_names_and_params_do_not_depend_on_key_order():
+    reordered = {
+        "settings": {"t_max": 100, "c_grid": [1.0, 2.0], "n": 10},
+        "sweep": [{"method": ["a"], "kappa": [1], "init": ["spectral"]}],
+    }
+    (name, point), = build_points(reordered, "x").items()
+    original = build_points(EXPERIMENT, "x")[name]
+    assert name == "init~spectral_kappa~1_method~a"
+    assert repr(point.params) == repr(original.params), "params text is what Snakemake compares"
 
 
 @pytest.mark.parametrize(

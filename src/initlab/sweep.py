@@ -80,7 +80,9 @@ def _block_points(block: dict, settings: dict, where: str) -> tuple[list[str], l
         name = "_".join(
             f"{a}~{format_value(v, f'{where}.{a}')}" for a, v in point_axes.items()
         )
-        params = {**settings, **overrides, **point_axes}
+        # Sorted keys: Snakemake compares params by their text, so the order of keys in a
+        # config file must not make a point look changed.
+        params = dict(sorted({**settings, **overrides, **point_axes}.items()))
         points.append(Point(name, point_axes, params))
     return axes, points
 
