@@ -8,10 +8,12 @@ BIN := $(VENV)/bin
 
 .PHONY: setup run smoke paper test lint format clean-results
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev,slurm]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,slurm,data]"
+	# MOSES ships its CSVs in molsets, whose own pins do not build: take the files, not its deps.
+	$(BIN)/python -m pip install --quiet --no-deps "molsets==0.3.1"
 	touch $@
 
 setup: $(BIN)/.installed

@@ -24,6 +24,7 @@ validate(config, "workflow/schemas/config.schema.yaml")
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
 include: "workflow/rules/scaled_gd.smk"
 include: "workflow/rules/report.smk"
 

@@ -1,0 +1,147 @@
+"""Datasets: fetched once, verified, prepared and cached, shared by every study.
+
+One loader interface, `load`, returns an `xarray.Dataset` built in memory with the same variables
+as the prepared artefact of that name (tabular sets: ``x`` (sample, feature) float64 and
+``label`` (sample) int64; molecules: ``X``, ``E``, ``mask``, ``smiles`` ...), with the provenance
+attributes of `initlab.data.prepared`:
+
+>>> load("iris")                      # scikit-learn's bundled copy, 150 x 4, raw
+>>> load("digits")                    # 1797 x 64, pixel counts / 16 (scale=False: raw)
+>>> load("mnist")                     # the 10k test split shipped in data/shipped/mnist
+>>> load("mnist", subset="full", mirror="../shared/data/mnist")   # 70k, from a local mirror
+>>> load("qm9", subset=1000)          # 1000 QM9 molecules as graph tensors (needs rdkit, qm9pack)
+
+`load` never downloads: downloads are the workflow's ``mnist_fetch`` rule, which writes the
+verified files to ``data/raw/mnist/`` (where `load` looks first). In the workflow, studies read
+the prepared files instead (`load_prepared`), which are built once and shared (named targets
+``data_offline``, ``data_mnist_full``, ``data_moses``; see data/README.md):
+
+    data/raw/mnist/<file>.gz                     rule mnist_fetch (shipped copy, mirror or download)
+    data/prepared/mnist/{test,train,full}.nc     rule mnist_prepare
+    data/prepared/mnist/<subset>_<pca|white><p>_<all|train>.nc   rule mnist_features
+    data/prepared/{iris,digits}.nc               rule sklearn_prepare
+    data/prepared/qm9.nc                         rule qm9_prepare
+    data/prepared/moses/{train,test,test_scaffolds}.nc           rule moses_prepare
+
+Modules: `registry` (checksums, file names, published counts; no numpy, read on every workflow
+parse), `idx` (the IDX reader/writer), `fetch` (pooch + mirror + verification), `mnist`,
+`features` (PCA / whitening), `sklearn_sets`, `molecules` (RDKit graph tensors), `prepared`
+(writing and reading artefacts with provenance). Heavy imports happen inside the functions.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+__all__ = ["DATASETS", "load", "load_prepared"]
+
+DATASETS = ("iris", "digits", "mnist", "qm9", "moses")
+
+
+def load_prepared(path: str | os.PathLike, *, lazy: bool = False):
+    """Read a prepared artefact (see `initlab.data.prepared.load_prepared`)."""
+    from initlab.data.prepared import load_prepared as _load
+
+    return _load(path, lazy=lazy)
+
+
+def _mnist_file(name: str, raw: Path | None, shipped: Path | None, mirror: Path | None) -> Path:
+    """A verified local copy of one MNIST file: data/raw, then the shipped copy, then the mirror."""
+    from initlab.data.fetch import verify_file
+    from initlab.data.registry import MNIST_FILES
+
+    entry = MNIST_FILES[name]
+    candidates = [d / entry.filename for d in (raw, shipped, mirror) if d is not None]
+    for path in candidates:
+        if path.is_file():
+            verify_file(path, entry, origin=str(path))
+            return path
+    if mirror is not None and not mirror.is_dir():
+        raise FileNotFoundError(f"MNIST mirror directory {mirror} does not exist")
+    raise FileNotFoundError(
+        f"no local copy of {entry.filename} (looked at {[str(c) for c in candidates]}); fetch it with "
+        f"`snakemake --cores 1 data/raw/mnist/{entry.filename}` or pass mirror=<folder>"
+    )
+
+
+def load(name: str, **options):
+    """Load dataset ``name`` in memory, in its prepared layout. Options per dataset:
+
+    ``iris``, ``digits``: ``scale`` (digits / 16, default True), ``split_seed``, ``test_fraction``.
+    ``mnist``: ``subset`` (``test`` default, ``train``, ``full``), ``mirror`` (a folder with the
+        canonical ``.gz`` files), ``root`` (the checkout holding ``data/``; default this one),
+        ``split_seed``, ``test_fraction``.
+    ``qm9``: ``subset`` (molecules to keep, default 1000; None for all), ``seed``, ``train``,
+        ``test``, ``max_nodes`` (9), ``threads``.
+    ``moses``: ``split`` (``train``, ``test``, ``test_scaffolds``), ``subset`` (default 1000),
+        ``seed``, ``max_nodes`` (27), ``threads``.
+    """
+    import tempfile
+
+    from initlab.data.prepared import load_prepared as _load
+
+    if name in ("iris", "digits"):
+        from initlab.data.sklearn_sets import build_sklearn_set
+
+        ds, inputs, counts, source = build_sklearn_set(name, **options)
+        return _with_provenance(ds, name, source, inputs, counts, options)
+    if name == "mnist":
+        from initlab.data.mnist import build_mnist
+        from initlab.data.registry import MNIST_SUBSETS, REPO_ROOT, SHIPPED_MNIST
+
+        subset = options.pop("subset", "test")
+        root = Path(options.pop("root", REPO_ROOT))
+        mirror = options.pop("mirror", None)
+        mirror = None if mirror is None else Path(mirror)
+        if subset not in MNIST_SUBSETS:
+            raise KeyError(f"unknown MNIST subset {subset!r}; known: {sorted(MNIST_SUBSETS)}")
+        pairs = [
+            tuple(
+                _mnist_file(n, root / "data/raw/mnist", root / SHIPPED_MNIST, mirror) for n in pair
+            )
+            for pair in MNIST_SUBSETS[subset]
+        ]
+        ds, inputs, counts = build_mnist(pairs, log=lambda *_: None, **options)
+        return _with_provenance(
+            ds,
+            f"mnist/{subset}",
+            f"MNIST IDX files {[p.name for pr in pairs for p in pr]}",
+            inputs,
+            counts,
+            options,
+        )
+    if name in ("qm9", "moses"):
+        from initlab.data import molecules
+
+        options.setdefault("subset", 1000)
+        options.setdefault("seed", 0)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"{name}.nc"
+            if name == "qm9":
+                options.setdefault("train", -1)
+                options.setdefault("test", 0)
+                molecules.prepare_qm9(None, path, log=lambda *_: None, **options)
+            else:
+                split = options.pop("split", "train")
+                molecules.prepare_moses(None, split, path, log=lambda *_: None, **options)
+            return _load(path)
+    raise KeyError(f"unknown dataset {name!r}; known: {DATASETS}")
+
+
+def _with_provenance(ds, artefact, source, inputs, counts, params):
+    from initlab import __version__
+    from initlab.results import to_json
+
+    ds.attrs.update(
+        artefact=artefact,
+        source=source,
+        inputs_sha256=to_json(inputs),
+        counts=to_json(counts),
+        params=to_json(params),
+        created_by="initlab.data.load",
+        initlab_version=__version__,
+        git_commit="",
+        wall_seconds="",
+    )
+    return ds
