@@ -1,0 +1,139 @@
+"""SGD on the deep linear network, vectorised over seeds, against a per-seed loop (dln_sgd).
+
+Both run `initlab.studies.dln_sgd.algorithms.sgd` on the quick-scale network (d = 5, h = 16,
+L = 3, gamma = 4, eta = 0.005, B = 1, online Gaussian data): once with all S seeds as one batch of
+(S, fan_out, fan_in) weights, and once seed by seed (S runs with a batch of one), each seed with the
+same streams, so both give the same weights (checked). Only the training loop is timed (records
+every ``--record-every`` steps, as in the experiments, but no observables). The goal of the study
+brief is a ratio of at least 10 at the quick scale's S = 16.
+
+Each configuration is timed ``--repeats`` times, alternating batched and looped; the medians are
+reported. BLAS threads are left as they are (set ``OPENBLAS_NUM_THREADS=1`` for one core).
+
+Run: ``python benchmarks/bench_dln_sgd_vectorised.py [--seeds 16 64] [--steps 2000] [--out PATH]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+
+from initlab import rng
+from initlab.studies.dln_sgd import algorithms, initialization, network, teacher
+
+
+def _setup(seeds, d, h, depth, gamma):
+    key = ("bench_dln_sgd_vectorised",)
+    _, _, t = teacher.make_teacher(rng.generator(*key, "teacher"), d, [3.0, 2.0, 1.0])
+    weights = initialization.jacot_init(
+        [rng.generator(*key, "init", k) for k in seeds], network.widths(d, h, depth), gamma
+    )
+    return t, weights
+
+
+def _data(seeds, t):
+    key = ("bench_dln_sgd_vectorised",)
+    return teacher.OnlineData(
+        [rng.generator(*key, "x", k) for k in seeds],
+        [rng.generator(*key, "noise", k) for k in seeds],
+        t,
+        sigma=0.0,
+        batch=1,
+    )
+
+
+def _train(weights, data, eta, steps, record_every):
+    for _ in algorithms.sgd(weights, data, eta=eta, n_steps=steps, record_every=record_every):
+        pass
+    return weights
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--seeds", type=int, nargs="+", default=[16, 64], help="batch sizes S (default 16 64)"
+    )
+    parser.add_argument("--steps", type=int, default=2000, help="SGD steps per run (default 2000)")
+    parser.add_argument("--record-every", type=int, default=2, help="snapshot interval (default 2)")
+    parser.add_argument("--depth", type=int, default=3)
+    parser.add_argument("--h", type=int, default=16)
+    parser.add_argument("--repeats", type=int, default=3, help="timed repetitions (default 3)")
+    parser.add_argument(
+        "--out", type=Path, default=Path("benchmarks/results/dln_sgd_vectorised.json")
+    )
+    args = parser.parse_args(argv)
+    d, gamma, eta = 5, 4.0, 0.005
+
+    rows = []
+    for n_seeds in args.seeds:
+        seeds = list(range(n_seeds))
+        t, w0 = _setup(seeds, d, args.h, args.depth, gamma)
+
+        def batched():
+            return _train(
+                [w.copy() for w in w0], _data(seeds, t), eta, args.steps, args.record_every
+            )
+
+        def looped():
+            out = [
+                _train(
+                    [w[k : k + 1].copy() for w in w0],
+                    _data([k], t),
+                    eta,
+                    args.steps,
+                    args.record_every,
+                )
+                for k in seeds
+            ]
+            return [np.concatenate([o[l] for o in out]) for l in range(len(w0))]
+
+        diff = max(float(np.abs(a - b).max()) for a, b in zip(batched(), looped()))
+        times = {"batched": [], "looped": []}
+        for _ in range(args.repeats):
+            for name, fn in (("batched", batched), ("looped", looped)):
+                start = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - start)
+        tb, tl = statistics.median(times["batched"]), statistics.median(times["looped"])
+        row = {
+            "seeds": n_seeds,
+            "steps": args.steps,
+            "batched_s": round(tb, 4),
+            "looped_s": round(tl, 4),
+            "ratio": round(tl / tb, 2),
+            "batched_us_per_seed_step": round(1e6 * tb / (n_seeds * args.steps), 3),
+            "looped_us_per_seed_step": round(1e6 * tl / (n_seeds * args.steps), 3),
+            "max_abs_weight_difference": diff,
+        }
+        rows.append(row)
+        print(
+            f"S={n_seeds:3d}: batched {tb:.3f} s, per-seed loop {tl:.3f} s, ratio {tl / tb:.1f}x "
+            f"(max |W_batched - W_loop| = {diff:.1e})"
+        )
+    result = {
+        "benchmark": "dln_sgd SGD vectorised over seeds vs per-seed loop",
+        "network": {
+            "d": d,
+            "h": args.h,
+            "depth": args.depth,
+            "gamma": gamma,
+            "eta": eta,
+            "batch": 1,
+        },
+        "machine": platform.processor() or platform.machine(),
+        "numpy": np.__version__,
+        "rows": rows,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    return result
+
+
+if __name__ == "__main__":
+    main()
