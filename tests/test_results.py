@@ -126,3 +126,20 @@ def test_combine_rejects_files_that_disagree_on_axes(tmp_path):
     paths = [_write(tmp_path, {"init": "a", "kappa": 1}), _write(tmp_path, {"init": "a", "r": 1})]
     with pytest.raises(ValueError, match="disagree"):
         results.combine(paths)
+
+
+def test_strings_of_different_lengths_survive_combine_and_write(tmp_path):
+    paths = []
+    for i, label in enumerate(["ab", "sde-dt0.01-M32"]):
+        data = xr.Dataset(
+            {"x": (("seed", "schedule"), [[1.0]])}, coords={"seed": [0], "schedule": [label]}
+        )
+        path = tmp_path / f"{i}.nc"
+        results.write_run(
+            data, path, study="t", experiment="e", axes={"init": "a", "k": i}, params={},
+            git_commit="", device="", wall_seconds=0.0,
+        )
+        paths.append(path)
+    results.write_study(results.combine(paths), tmp_path / "t.nc", study="t")
+    back = results.load_study(tmp_path / "t.nc")["e"]
+    assert sorted(back["schedule"].values.tolist()) == ["ab", "sde-dt0.01-M32"]

@@ -144,6 +144,10 @@ def combine(paths: Iterable[str | os.PathLike]) -> dict[str, xr.Dataset]:
     groups: dict[str, list[xr.Dataset]] = {}
     for path in sorted(map(str, paths)):
         ds = load_run(path)
+        for var in ds.variables.values():
+            # On-disk encodings (e.g. a fixed string width) belong to one file; kept, the first
+            # file's would silently truncate longer strings of the others when merged.
+            var.encoding = {}
         axes = json.loads(ds.attrs["axes"])
         for attr, var in _PROVENANCE_VARS.items():
             ds[var] = xr.DataArray(ds.attrs[attr]).expand_dims({a: ds[a].values for a in axes})
