@@ -11,6 +11,9 @@ BIN := $(VENV)/bin
 $(BIN)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	# The CPU build of torch first: the project's range then installs nothing more (an open
+	# range alone would pull a multi-GB CUDA build).
+	$(BIN)/python -m pip install --quiet "torch==2.13.0"
 	$(BIN)/python -m pip install --quiet -e ".[dev,slurm,data]"
 	# MOSES ships its CSVs in molsets, whose own pins do not build: take the files, not its deps.
 	$(BIN)/python -m pip install --quiet --no-deps "molsets==0.3.1"

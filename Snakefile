@@ -26,6 +26,10 @@ validate(config, "workflow/schemas/config.schema.yaml")
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/scaled_gd.smk"
+include: "workflow/rules/quadratic_escape.smk"
+include: "workflow/rules/dataset_distillation.smk"
+include: "workflow/rules/dln_sgd.smk"
+include: "workflow/rules/homogenized_transformers.smk"
 include: "workflow/rules/report.smk"
 
 
