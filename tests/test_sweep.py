@@ -6,7 +6,7 @@ from initlab.config import ConfigError
 from initlab.sweep import build_points, format_value, study_points
 
 EXPERIMENT = {
-    "settings": {"n": 10, "t_max": 100, "c_grid": [1.0, 2.0]},
+    "settings": {"n": 10, "t_max": 100, "c_grid": [1.0, 2.0], "opt": {"a": [{"x": 2, "y": 1}], "b": 1}},
     "sweep": [
         {"init": ["spectral"], "method": ["a", "b"], "kappa": [1, 10]},
         {"init": ["random-0.001"], "method": ["a"], "kappa": [1], "t_max": 500},
@@ -25,7 +25,7 @@ def test_points_are_the_union_of_block_products_with_overrides():
 
 def test_names_and_params_do_not_depend_on_key_order():
     reordered = {
-        "settings": {"t_max": 100, "c_grid": [1.0, 2.0], "n": 10},
+        "settings": {"t_max": 100, "c_grid": [1.0, 2.0], "n": 10, "opt": {"b": 1, "a": [{"y": 1, "x": 2}]}},
         "sweep": [{"method": ["a"], "kappa": [1], "init": ["spectral"]}],
     }
     (name, point), = build_points(reordered, "x").items()

@@ -59,6 +59,15 @@ def format_value(value, where: str) -> str:
     return text
 
 
+def _sorted_keys(value):
+    """``value`` with every mapping's keys sorted, recursively (lists keep their order)."""
+    if isinstance(value, dict):
+        return {k: _sorted_keys(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted_keys(v) for v in value]
+    return value
+
+
 def _block_points(block: dict, settings: dict, where: str) -> tuple[list[str], list[Point]]:
     axes = sorted(k for k, v in block.items() if isinstance(v, list))
     overrides = {k: v for k, v in block.items() if not isinstance(v, list)}
@@ -82,7 +91,7 @@ def _block_points(block: dict, settings: dict, where: str) -> tuple[list[str], l
         )
         # Sorted keys: Snakemake compares params by their text, so the order of keys in a
         # config file must not make a point look changed.
-        params = dict(sorted({**settings, **overrides, **point_axes}.items()))
+        params = _sorted_keys({**settings, **overrides, **point_axes})
         points.append(Point(name, point_axes, params))
     return axes, points
 
