@@ -30,8 +30,9 @@ def main() -> None:
     parser.add_argument("--study", default="scaled_gd")
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--configfile", action="append", default=[], help="extra config overrides")
-    parser.add_argument("--out", default=str(ROOT / "benchmarks/results/quick_study_walltime.json"))
+    parser.add_argument("--out", help="JSON path (default: benchmarks/results/quick_<study>_walltime.json)")
     args = parser.parse_args()
+    out = Path(args.out or ROOT / f"benchmarks/results/quick_{args.study}_walltime.json")
 
     with tempfile.TemporaryDirectory() as tmp:
         repo = copy_checkout(Path(tmp))
@@ -62,8 +63,8 @@ def main() -> None:
         "per_rule_s": {k: round(v, 1) for k, v in bench.groupby("rule")["s"].sum().items()},
         "verdicts": verdicts,
     }
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(numbers, indent=2) + "\n")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(numbers, indent=2) + "\n")
     print(json.dumps(numbers, indent=2))
 
 
