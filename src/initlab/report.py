@@ -80,6 +80,7 @@ figure{display:inline-block;width:48%;margin:.5em .5%;vertical-align:top}
 figure img{width:100%;border:1px solid #d0d7de}figcaption{font-size:.85em;color:#444}
 .muted{color:#57606a;font-size:.9em}pre{background:#f6f8fa;padding:1em;overflow:auto;font-size:.8em}
 details{margin:.5em 0}
+table.claims{table-layout:fixed}td.num .muted{white-space:normal;text-align:left;overflow-wrap:anywhere}
 """
 
 
@@ -117,7 +118,9 @@ def _claims_table(claims: pd.DataFrame) -> str:
             f"<td class='{_e(c['verdict'])}'>{_e(c['verdict'])}</td></tr>"
         )
     return (
-        "<table><tr><th>id</th><th>statement (and how it is measured)</th><th>measured</th>"
+        "<table class='claims'><colgroup><col style='width:7%'><col style='width:47%'>"
+        "<col style='width:28%'><col style='width:9%'><col style='width:9%'></colgroup>"
+        "<tr><th>id</th><th>statement (and how it is measured)</th><th>measured</th>"
         "<th>threshold</th><th>verdict</th></tr>" + "".join(rows) + "</table>"
     )
 
