@@ -47,7 +47,7 @@ def test_page_shows_summary_claims_figures_init_and_provenance(tmp_path):
     assert "1 claims PASS, 1 FAIL, 1 report-only" in page
     assert "<td class='FAIL'>FAIL</td>" in page and "<td class='PASS'>PASS</td>" in page
     assert "data:image/png;base64," in page and "A falling line." in page
-    assert "<code>random-0.1</code>" in page and "T1 PASS" in page
+    assert "<code>random-0.1</code>" in page and "<code>spectral</code>" in page and ">T1</span>" in page
     assert "abc" in page and "toy_run" in page and "enabled: true" in page
     assert "the grid" in page
 

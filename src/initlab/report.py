@@ -76,6 +76,7 @@ th,td{border:1px solid #d0d7de;padding:.35em .5em;text-align:left;vertical-align
 th{background:#f6f8fa}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .PASS{background:#dafbe1;color:#116329;font-weight:600}.FAIL{background:#ffebe9;color:#a40e26;font-weight:600}
 .REPORT{background:#eef2ff;color:#3730a3}
+td span.PASS,td span.FAIL,td span.REPORT{display:inline-block;padding:0 .35em;margin:.1em;border-radius:3px}
 figure{display:inline-block;width:48%;margin:.5em .5%;vertical-align:top}
 figure img{width:100%;border:1px solid #d0d7de}figcaption{font-size:.85em;color:#444}
 .muted{color:#57606a;font-size:.9em}pre{background:#f6f8fa;padding:1em;overflow:auto;font-size:.8em}
@@ -149,25 +150,40 @@ def _study_section(s: StudySection, claims: pd.DataFrame) -> str:
 
 
 def _init_section(sections: Sequence[StudySection], claims: pd.DataFrame) -> str:
+    """One row per (study, init scheme a claim is tagged with): the claims as verdict chips
+    (hover for the statement and the number), so the schemes of all studies read side by side."""
     rows = []
     for s in sections:
         mine = claims[(claims["study"] == s.id) & (claims["init"] != "")]
-        outcome = "<br>".join(
-            f"<span class='{_e(c['verdict'])}'>{_e(c['claim_id'])} {_e(c['verdict'])}</span> "
-            f"[{_e(c['init'])}] {_e(c['statement'])} (measured {_num(c['measured'])}"
-            f"{', threshold ' + _threshold(c['threshold']) if c['threshold'] else ''})"
-            for _, c in mine.iterrows()
-        )
-        rows.append(
-            f"<tr><td>{_e(s.id)}</td><td>{', '.join(f'<code>{_e(v)}</code>' for v in s.init_values)}</td>"
-            f"<td>{outcome or '—'}</td></tr>"
-        )
+        groups = list(mine.groupby("init", sort=False)) or [("", mine)]
+        for i, (init, group) in enumerate(groups):
+            chips = " ".join(
+                f"<span class='{_e(c['verdict'])}' title='{_e(c['statement'])} "
+                f"(measured {_num(c['measured'])}"
+                f"{', threshold ' + _threshold(c['threshold']) if c['threshold'] else ''})'>"
+                f"{_e(c['claim_id'])}</span>"
+                for _, c in group.iterrows()
+            )
+            first = i == 0
+            rows.append(
+                "<tr>"
+                + (f"<td rowspan='{len(groups)}'><a href='#{_e(s.id)}'>{_e(s.id)}</a></td>" if first else "")
+                + (
+                    f"<td rowspan='{len(groups)}'>"
+                    + ", ".join(f"<code>{_e(v)}</code>" for v in s.init_values)
+                    + "</td>"
+                    if first
+                    else ""
+                )
+                + f"<td><code>{_e(init) or '—'}</code></td><td>{chips or '—'}</td></tr>"
+            )
     return (
         "<h2 id='initialization'>Initialization</h2><p>Every study sweeps its initialization as "
-        "the <code>init</code> axis. Claims tagged with a scheme are listed with their verdicts.</p>"
-        "<table><tr><th>study</th><th>init axis values</th><th>claims about initialization</th></tr>"
-        + "".join(rows)
-        + "</table>"
+        "the <code>init</code> axis. Each row lists the claims measured under one scheme (or "
+        "comparing schemes), coloured by verdict; hover a claim for its statement and number, "
+        "or follow the study link for the table.</p>"
+        "<table><tr><th>study</th><th>init axis values</th><th>scheme(s) of the claim</th>"
+        "<th>claims</th></tr>" + "".join(rows) + "</table>"
     )
 
 
