@@ -30,6 +30,7 @@ include: "workflow/rules/quadratic_escape.smk"
 include: "workflow/rules/dataset_distillation.smk"
 include: "workflow/rules/dln_sgd.smk"
 include: "workflow/rules/homogenized_transformers.smk"
+include: "workflow/rules/distributed_clustering.smk"
 include: "workflow/rules/report.smk"
 
 
