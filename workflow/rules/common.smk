@@ -47,15 +47,12 @@ def study_sources(study, stage):
         own = [SRC / "studies" / study / f"{stage}.py"]
     else:
         own = []
-    return sorted(str(p) for p in own) + [str(SRC / p) for p in SHARED_SOURCES[stage]]
+    return sorted(str(p) for p in own) + shared_sources(stage)
 
 
-def report_sources(wildcards):
-    return [str(SRC / p) for p in SHARED_SOURCES["report"]]
-
-
-def aggregate_sources(wildcards):
-    return [str(SRC / p) for p in SHARED_SOURCES["aggregate"]]
+def shared_sources(stage):
+    """The shared initlab modules a stage depends on (no study's own files)."""
+    return [str(SRC / p) for p in SHARED_SOURCES[stage]]
 
 
 def claims_sources(wildcards):

@@ -10,7 +10,7 @@ localrules:
 rule aggregate:
     input:
         runs=run_files,
-        code=aggregate_sources,
+        code=shared_sources("aggregate"),
     output:
         "results/{study}/{study}.nc",
     log:
@@ -51,7 +51,7 @@ rule report:
         figures=all_figures(),
         captions=all_captions(),
         benchmarks=all_benchmarks(),
-        code=report_sources,
+        code=shared_sources("report"),
     output:
         html="results/report/index.html",
         claims=report(
