@@ -82,6 +82,22 @@ def point_params(study):
     return lambda wildcards: POINTS[study][wildcards.experiment][wildcards.point].params
 
 
+def point_data(study):
+    """An input function: the prepared artefacts the job's point reads, ``data/prepared/<name>.nc``.
+
+    A study names them in its ``data`` setting (a name or a list, e.g. ``mnist/test_pca50_all``);
+    every point and study naming one artefact shares the one file (built once by data.smk).
+    """
+
+    def inputs(wildcards):
+        names = POINTS[study][wildcards.experiment][wildcards.point].params.get("data") or []
+        return [
+            f"data/prepared/{name}.nc" for name in ([names] if isinstance(names, str) else names)
+        ]
+
+    return inputs
+
+
 def figure_names(study):
     """Figure names of a study: one caption file ``workflow/report/<study>/<name>.rst`` each."""
     return sorted(p.stem for p in Path("workflow/report", study).glob("*.rst"))

@@ -34,9 +34,58 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["DATASETS", "load", "load_prepared"]
+__all__ = ["DATASETS", "artefact", "artefact_path", "build_artefact", "load", "load_prepared"]
 
 DATASETS = ("iris", "digits", "mnist", "qm9", "moses")
+
+#: Where the workflow writes prepared artefacts, relative to the working directory of a job.
+PREPARED = Path("data/prepared")
+
+
+def artefact_path(name: str, root: str | os.PathLike = ".") -> Path:
+    """``<root>/data/prepared/<name>.nc`` for an artefact name such as ``mnist/test_pca50_all``."""
+    if not name or name.startswith("/") or ".." in Path(name).parts:
+        raise ValueError(f"{name!r} is not an artefact name (e.g. iris, mnist/test, qm9)")
+    return Path(root) / PREPARED / f"{name}.nc"
+
+
+def artefact(name: str, *, root: str | os.PathLike = ".", missing: str = "error"):
+    """A prepared artefact by name, as a study's experiment reads it.
+
+    A study names the artefacts a sweep point reads in its ``data`` setting (a name or a list);
+    the workflow makes ``data/prepared/<name>.nc`` an input of that point's job (``point_data`` in
+    workflow/rules/common.smk), so the file is built once and shared by every study and point that
+    names it. Outside the workflow (tests, notebooks), ``missing="build"`` builds the artefact in
+    memory with default options instead of failing (`build_artefact`).
+    """
+    path = artefact_path(name, root)
+    if path.is_file():
+        return load_prepared(path)
+    if missing == "build":
+        return build_artefact(name)
+    raise FileNotFoundError(
+        f"prepared artefact {path} does not exist; build it with `snakemake --cores 2 {path}` "
+        "(in the workflow it is an input of the jobs whose `data` setting names it)"
+    )
+
+
+def build_artefact(name: str):
+    """Build artefact ``name`` in memory with default options (what `artefact` reads from disk).
+
+    Names: ``iris``, ``digits``, ``qm9``, ``mnist/<test|train|full>`` and MNIST feature sets
+    ``mnist/<subset>_<pca|white><p>_<all|train>`` (see `initlab.data.features`).
+    """
+    if name.startswith("mnist/"):
+        from initlab.data.features import FEATURE_NAME, make_features
+
+        sub = name.removeprefix("mnist/")
+        match = FEATURE_NAME.match(sub)
+        if match is None:
+            return load("mnist", subset=sub)
+        spec = match.groupdict()
+        images = load("mnist", subset=spec["subset"])
+        return make_features(images, spec["kind"], int(spec["components"]), spec["fit"])[0]
+    return load(name)
 
 
 def load_prepared(path: str | os.PathLike, *, lazy: bool = False):
