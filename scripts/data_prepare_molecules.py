@@ -19,6 +19,11 @@ common = dict(
     threads=snakemake.threads,
 )
 if p.dataset == "qm9":
+    if not snakemake.input.csv:  # data.qm9.source: package, and qm9pack is not installed
+        raise FileNotFoundError(
+            "data.qm9.source is `package` but qm9pack is not installed: "
+            "pip install --no-deps qm9pack==1.0.3, or set data.qm9.source to download or auto"
+        )
     molecules.prepare_qm9(
         snakemake.input.csv, snakemake.output[0], train=p.train, test=p.test, **common
     )

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from initlab.data.idx import encode_idx
-from initlab.data.registry import MnistFile
+from initlab.data.registry import MnistFile, PinnedFile, WheelSource
 
 
 def fake_labels_file(
@@ -27,6 +27,53 @@ def fake_labels_file(
     return MnistFile(
         name, "labels", "test", n, hashlib.md5(packed).hexdigest(), hashlib.sha256(raw).hexdigest()
     )
+
+
+def fake_wheel(
+    folder: Path, name: str = "fakepack-1.0-py3-none-any.whl", n_members: int = 3
+) -> WheelSource:
+    """Write a small wheel-shaped zip ``folder/<name>`` (a module, CSV data files, a dist-info
+    RECORD) and return a `WheelSource` pinning it and its CSVs, as the registry pins qm9pack's."""
+    import zipfile
+
+    rng = np.random.default_rng(1)
+    csvs = {
+        f"fakepack/data/part{k + 1}.csv": (
+            "Index,SMILES\n"
+            + "".join(f"{i},{'C' * int(rng.integers(2, 9))}O\n" for i in range(200))
+        ).encode()
+        for k in range(n_members)
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("fakepack/__init__.py", "")
+        for member, data in csvs.items():
+            zf.writestr(member, data)
+        zf.writestr("fakepack-1.0.dist-info/RECORD", "".join(f"{m},,\n" for m in csvs))
+    return WheelSource(
+        url=f"https://example.invalid/packages/{name}",
+        sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+        members=tuple(
+            PinnedFile(m, hashlib.sha256(d).hexdigest(), len(d)) for m, d in csvs.items()
+        ),
+    )
+
+
+def rezip(path: Path, change: dict[str, bytes | None]) -> None:
+    """Rewrite the zip at ``path`` with members replaced (bytes) or removed (None)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf:
+        items = {i.filename: zf.read(i) for i in zf.infolist()}
+    for member, data in change.items():
+        if data is None:
+            items.pop(member)
+        else:
+            items[member] = data
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for member, data in items.items():
+            zf.writestr(member, data)
 
 
 def altered(path: Path) -> None:

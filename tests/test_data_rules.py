@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from conftest import copy_checkout, snakemake
-from data_fixtures import altered, http_server
+from data_fixtures import altered, fake_wheel, http_server
 from initlab.data.idx import encode_idx
-from initlab.data.registry import MNIST_FILES
+from initlab.data.registry import MNIST_FILES, QM9_WHEEL
 
 LABELS = "train-labels-idx1-ubyte"
 TARGET = f"data/raw/mnist/{LABELS}.gz"
@@ -74,3 +74,21 @@ def test_an_altered_download_fails_the_rule_naming_file_and_hash(repo, tmp_path)
     assert f"ChecksumError: {LABELS}.gz (downloaded from {url}{LABELS}.gz)" in proc.stdout
     assert f"published md5 {MNIST_FILES[LABELS].md5_gz}" in proc.stdout
     assert not (repo / TARGET).exists() and not list((repo / "data/raw").rglob(f"*{LABELS}*"))
+
+
+def test_a_tampered_qm9_wheel_fails_qm9_fetch_naming_it_and_its_hash(repo, tmp_path):
+    """source: download with a wheel of the right name but not the pinned bytes."""
+    fake_wheel(tmp_path / "served", name=QM9_WHEEL.filename)
+    with http_server(tmp_path / "served") as url:
+        config = f"data={{qm9: {{source: download, url: '{url}{QM9_WHEEL.filename}'}}}}"
+        proc = snakemake(
+            "--cores", "1", "data/raw/qm9/qm9_part1.csv", "--config", config, cwd=repo, check=False
+        )
+    assert proc.returncode != 0
+    assert (
+        f"ChecksumError: {QM9_WHEEL.filename} (downloaded from {url}{QM9_WHEEL.filename}): "
+        f"sha256 does not match the pinned sha256 {QM9_WHEEL.sha256}"
+    ) in proc.stdout
+    assert proc.stdout.count("Error in rule qm9_fetch") == 4  # 1 + retries: 3
+    raw = repo / "data/raw/qm9"  # no CSV, no temporary folder with the wheel
+    assert not raw.exists() or sorted(p.name for p in raw.iterdir()) == []

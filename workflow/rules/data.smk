@@ -3,9 +3,11 @@
 #   snakemake --cores 2 data_offline     MNIST 10k (shipped) + its features, iris, digits, QM9
 #   snakemake --cores 2 data_mnist_full --configfile configs/mnist_mirror.yaml    70k + features
 #   snakemake --cores 2 data_moses       the three MOSES splits (subsets from the config)
+#   snakemake --cores 1 qm9_fetch        QM9's CSVs from qm9pack's wheel (when not installed)
 # or any file: data/prepared/mnist/full_pca50_all.nc, data/prepared/qm9.nc, ... (data/README.md).
 
 from initlab.data.registry import MNIST_FILES, MNIST_SUBSETS, MOSES_SPLITS
+from initlab.data.registry import QM9_CSV_SHA256, QM9_PARTS, QM9_RAW
 from initlab.data.registry import moses_csv_paths, qm9_csv_paths
 
 DATA = config["data"]
@@ -18,7 +20,15 @@ DATA_CODE = {
     "molecules": [f"{DATA_SRC}/{m}.py" for m in ("molecules", "prepared")],
 }
 # Installed packages' data files (absent packages give no input; the job then says what to install).
-QM9_CSVS = [str(p) for p in qm9_csv_paths() or []]
+# QM9 (data.qm9.source): the installed qm9pack package (`package`), the CSVs rule qm9_fetch takes
+# out of its downloaded wheel (`download`), or the package when installed, else the download (`auto`).
+QM9_PACKAGE = [str(p) for p in qm9_csv_paths() or []]
+QM9_DOWNLOAD = [str(QM9_RAW / part) for part in QM9_PARTS]
+QM9_CSVS = {
+    "package": QM9_PACKAGE,
+    "download": QM9_DOWNLOAD,
+    "auto": QM9_PACKAGE or QM9_DOWNLOAD,
+}[DATA["qm9"]["source"]]
 MOSES_CSVS = {split: str(p) for split, p in (moses_csv_paths() or {}).items()}
 # Configured feature artefacts: those of the shipped 10k split (offline) and those needing train.
 MNIST_FEATURES = {
@@ -28,9 +38,9 @@ MNIST_FEATURES = {
 
 
 # Downloads run where Snakemake runs (cluster nodes often have no network); targets are no jobs.
-# Downloads run where Snakemake runs (cluster nodes often have no network); targets are no jobs.
 localrules:
     mnist_fetch,
+    qm9_fetch,
     data_offline,
     data_mnist_full,
     data_moses,
@@ -79,6 +89,25 @@ rule mnist_fetch:
         },
     script:
         "../../scripts/data_fetch_mnist.py"
+
+
+rule qm9_fetch:
+    output:
+        QM9_DOWNLOAD,
+    log:
+        "data/logs/qm9_fetch.log",
+    benchmark:
+        "data/logs/qm9_fetch.tsv"
+    retries: 3
+    conda:
+        "../envs/initlab.yaml"
+    params:
+        # The CSVs' bytes are pinned by these hashes (tracked).
+        sha256=QM9_CSV_SHA256,
+        # Where the wheel comes from does not change them: derived (untracked), reruns nothing.
+        url=lambda wildcards, output: DATA["qm9"]["url"],
+    script:
+        "../../scripts/data_fetch_qm9.py"
 
 
 rule mnist_prepare:

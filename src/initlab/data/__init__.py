@@ -9,14 +9,16 @@ attributes of `initlab.data.prepared`:
 >>> load("digits")                    # 1797 x 64, pixel counts / 16 (scale=False: raw)
 >>> load("mnist")                     # the 10k test split shipped in data/shipped/mnist
 >>> load("mnist", subset="full", mirror="../shared/data/mnist")   # 70k, from a local mirror
->>> load("qm9", subset=1000)          # 1000 QM9 molecules as graph tensors (needs rdkit, qm9pack)
+>>> load("qm9", subset=1000)          # 1000 QM9 molecules as graph tensors (rdkit; qm9pack, or
+...                                   # the CSVs rule qm9_fetch put in data/raw/qm9/)
 
-`load` never downloads: downloads are the workflow's ``mnist_fetch`` rule, which writes the
-verified files to ``data/raw/mnist/`` (where `load` looks first). In the workflow, studies read
+`load` never downloads: downloads are the workflow's ``mnist_fetch`` and ``qm9_fetch`` rules,
+which write the verified files to ``data/raw/`` (where `load` looks). In the workflow, studies read
 the prepared files instead (`load_prepared`), which are built once and shared (named targets
 ``data_offline``, ``data_mnist_full``, ``data_moses``; see data/README.md):
 
     data/raw/mnist/<file>.gz                     rule mnist_fetch (shipped copy, mirror or download)
+    data/raw/qm9/qm9_part{1,2,3}.csv             rule qm9_fetch (qm9pack's wheel, when not installed)
     data/prepared/mnist/{test,train,full}.nc     rule mnist_prepare
     data/prepared/mnist/<subset>_<pca|white><p>_<all|train>.nc   rule mnist_features
     data/prepared/{iris,digits}.nc               rule sklearn_prepare

@@ -14,6 +14,12 @@ Sources are tried in this order, the first that has the file wins:
 Every copy, whatever its source, is then checked by the sha256 of its *decompressed* bytes, so a
 re-compressed mirror is accepted and a truncated or altered file is not. A mismatch raises
 `ChecksumError` naming the file and the expected hash, and leaves no output behind.
+
+QM9 without the ``qm9pack`` package (`fetch_wheel_members`, rule ``qm9_fetch``): pooch downloads
+the package's wheel into a temporary folder beside the outputs, checking the wheel's pinned
+sha256 (``known_hash``); the pinned CSVs are then streamed out of the archive, each checked by its
+own sha256, and moved into place together. Any failure removes every output and the temporary
+folder; the error names the file (the wheel or a CSV) and its expected sha256.
 """
 
 from __future__ import annotations
@@ -22,20 +28,24 @@ import gzip
 import hashlib
 import os
 import shutil
+import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from initlab.data.registry import MNIST_BASE_URL, MNIST_FILES, MnistFile
+from initlab.data.registry import MNIST_BASE_URL, MNIST_FILES, QM9_WHEEL, MnistFile, WheelSource
 
 __all__ = [
     "ChecksumError",
     "SourceError",
     "fetch_file",
     "fetch_mnist_file",
+    "fetch_qm9",
+    "fetch_wheel_members",
     "sha256_decompressed",
     "sha256_file",
     "verify_file",
+    "verify_sha256",
 ]
 
 CHUNK = 1 << 20
@@ -188,3 +198,143 @@ def fetch_mnist_file(name: str, output: str | os.PathLike, **sources) -> str:
     if name not in MNIST_FILES:
         raise KeyError(f"unknown MNIST file {name!r}; known: {sorted(MNIST_FILES)}")
     return fetch_file(MNIST_FILES[name], output, **sources)
+
+
+def verify_sha256(
+    path: str | os.PathLike, expected: str, *, name: str | None = None, origin: str = ""
+) -> str:
+    """Check the sha256 of ``path``'s bytes as stored against ``expected``; return it.
+
+    Raises `ChecksumError` naming the file (``name``, default the file name), where it came from
+    and the expected hash.
+    """
+    name = name or Path(path).name
+    where = f" (from {origin})" if origin else ""
+    actual = sha256_file(path)
+    if actual != expected:
+        raise ChecksumError(
+            f"{name}{where}: sha256 is {actual}, expected {expected}; the file is altered or is "
+            "not the pinned one"
+        )
+    return actual
+
+
+QM9_HINT = (
+    "Without network, install the package instead: pip install --no-deps qm9pack==1.0.3 "
+    "(data.qm9.source: auto or package)"
+)
+
+
+def _download_wheel(url: str, folder: Path, wheel: WheelSource, downloader, hint: str) -> Path:
+    """pooch download of ``url`` into ``folder`` as ``wheel.filename``, checked by its sha256."""
+    import pooch
+
+    try:
+        path = pooch.retrieve(
+            url,
+            known_hash=f"sha256:{wheel.sha256}",
+            fname=wheel.filename,
+            path=folder,
+            progressbar=False,
+            downloader=downloader,
+        )
+    except ValueError as exc:
+        if "does not match the known hash" not in str(exc):
+            raise SourceError(f"{wheel.filename}: cannot download from {url}: {exc}") from exc
+        raise ChecksumError(
+            f"{wheel.filename} (downloaded from {url}): sha256 does not match the pinned sha256 "
+            f"{wheel.sha256}: {exc}"
+        ) from exc
+    except Exception as exc:  # network errors: requests' exceptions, ftp/sftp errors
+        raise SourceError(
+            f"{wheel.filename}: download from {url} failed ({type(exc).__name__}: {exc}). {hint}"
+        ) from exc
+    return Path(path)
+
+
+def _extract_verified(archive: Path, wheel: WheelSource, staged: Sequence[Path], origin: str):
+    """Stream each pinned member of ``archive`` to its ``staged`` path, checking its sha256."""
+    try:
+        zf = zipfile.ZipFile(archive)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ChecksumError(
+            f"{wheel.filename} (from {origin}): not a readable zip archive ({exc}); expected "
+            f"sha256 {wheel.sha256}"
+        ) from exc
+    with zf:
+        for member, dest in zip(wheel.members, staged):
+            try:
+                info = zf.getinfo(member.member)
+            except KeyError:
+                raise ChecksumError(
+                    f"{member.filename} (from {origin}): the archive has no {member.member}; "
+                    f"expected it with sha256 {member.sha256}"
+                ) from None
+            digest, size = hashlib.sha256(), 0
+            try:
+                with zf.open(info) as src, open(dest, "wb") as dst:
+                    while block := src.read(CHUNK):
+                        digest.update(block)
+                        dst.write(block)
+                        size += len(block)
+            except (zipfile.BadZipFile, EOFError, zlib.error) as exc:  # CRC or deflate errors
+                raise ChecksumError(
+                    f"{member.filename} (from {origin}): truncated or corrupt archive member "
+                    f"({exc}); expected sha256 {member.sha256}"
+                ) from exc
+            actual = digest.hexdigest()
+            if actual != member.sha256:
+                raise ChecksumError(
+                    f"{member.filename} (from {origin}): sha256 is {actual} ({size} bytes), "
+                    f"expected {member.sha256} ({member.size} bytes); the file is altered or is "
+                    "not the pinned one"
+                )
+
+
+def fetch_wheel_members(
+    wheel: WheelSource,
+    outputs: Sequence[str | os.PathLike],
+    *,
+    url: str | None = None,
+    downloader=None,
+    hint: str = "",
+    log: Callable[[str], object] = print,
+) -> str:
+    """Download ``wheel`` and put each of its pinned members, verified, at the matching output.
+
+    ``outputs`` follow the order of ``wheel.members``. ``url`` replaces ``wheel.url`` (a mirror,
+    or a loopback server in the tests); the bytes are pinned either way. The wheel goes to a
+    temporary folder beside the first output and is deleted afterwards. On any failure no output
+    exists afterwards (stale files there are removed too). Returns a one-line description.
+    """
+    outputs = [Path(o) for o in outputs]
+    if len(outputs) != len(wheel.members):
+        raise ValueError(f"{len(wheel.members)} outputs expected, got {len(outputs)}")
+    url = url or wheel.url
+    work = outputs[0].parent / f".{wheel.filename}.{os.getpid()}.tmp"
+    try:
+        for out in outputs:
+            out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir()
+        archive = _download_wheel(url, work, wheel, downloader, hint)
+        log(f"{wheel.filename}: verified sha256 {wheel.sha256}, downloaded from {url}")
+        staged = [work / f"{k}.{m.filename}" for k, m in enumerate(wheel.members)]
+        _extract_verified(archive, wheel, staged, f"{wheel.filename} from {url}")
+        for source, out in zip(staged, outputs):
+            os.replace(source, out)
+    except BaseException:
+        for out in outputs:
+            out.unlink(missing_ok=True)
+        raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    for member, out in zip(wheel.members, outputs):
+        log(f"{member.filename}: verified sha256 {member.sha256} ({member.size} bytes) -> {out}")
+    return f"{wheel.filename} from {url}"
+
+
+def fetch_qm9(outputs: Sequence[str | os.PathLike], *, url: str | None = None, **options) -> str:
+    """`fetch_wheel_members` for QM9's three CSVs from qm9pack 1.0.3's wheel (``QM9_WHEEL``)."""
+    options.setdefault("hint", QM9_HINT)
+    return fetch_wheel_members(QM9_WHEEL, outputs, url=url, **options)

@@ -475,16 +475,37 @@ def prepare_qm9(
     threads: int = 1,
     log: Callable[[str], object] = print,
 ) -> xr.Dataset:
-    """QM9 (no H) from qm9pack's CSVs (found automatically when ``csvs`` is None)."""
-    from initlab.data.registry import QM9_N_MOLECULES, qm9_csv_paths
+    """QM9 (no H) from qm9pack 1.0.3's CSVs.
+
+    ``csvs`` None finds them: the installed ``qm9pack`` package, else the copies the ``qm9_fetch``
+    rule took out of its downloaded wheel (``data/raw/qm9/``). Each CSV is checked against its
+    pinned sha256 (``registry.QM9_CSV_SHA256``) whatever its source; a mismatch raises
+    `initlab.data.fetch.ChecksumError` naming the file and the expected hash.
+    """
+    from initlab.data.fetch import ChecksumError
+    from initlab.data.registry import QM9_CSV_SHA256, QM9_N_MOLECULES, qm9_csv_paths, qm9_raw_paths
 
     if not csvs:
-        csvs = qm9_csv_paths()
+        csvs = qm9_csv_paths() or qm9_raw_paths()
         if csvs is None:
             raise FileNotFoundError(
-                "QM9 comes from the qm9pack package: pip install --no-deps qm9pack==1.0.3"
+                "QM9 comes from the qm9pack package (pip install --no-deps qm9pack==1.0.3) or "
+                "from its wheel, downloaded and verified by `snakemake --cores 1 qm9_fetch`"
             )
     csvs = [Path(p) for p in csvs]
+    inputs_sha256 = _sha256s(csvs)
+    if sorted(inputs_sha256) != sorted(QM9_CSV_SHA256):
+        raise ValueError(
+            f"QM9 needs the CSVs {sorted(QM9_CSV_SHA256)}, got {sorted(inputs_sha256)}"
+        )
+    for path in csvs:
+        expected, actual = QM9_CSV_SHA256[path.name], inputs_sha256[path.name]
+        if actual != expected:
+            raise ChecksumError(
+                f"{path.name} (from {path}): sha256 is {actual}, expected {expected}; the file is "
+                "altered or is not qm9pack 1.0.3's"
+            )
+    log(f"QM9 CSVs verified against their pinned sha256: {inputs_sha256}")
     smiles, index = read_qm9_smiles(csvs)
     if len(smiles) != QM9_N_MOLECULES:
         log(f"warning: qm9pack's CSVs hold {len(smiles)} molecules, expected {QM9_N_MOLECULES}")
@@ -493,8 +514,11 @@ def prepare_qm9(
         index,
         output,
         artefact="qm9",
-        source=f"QM9 (130,831 molecules, no uncharacterized) from qm9pack CSVs {[p.name for p in csvs]}, column SMILES",
-        inputs_sha256=_sha256s(csvs),
+        source=(
+            "QM9 (130,831 molecules, no uncharacterized) from qm9pack 1.0.3's CSVs "
+            f"{[p.name for p in csvs]} in {csvs[0].parent}, column SMILES"
+        ),
+        inputs_sha256=inputs_sha256,
         atoms=atoms,
         max_nodes=max_nodes,
         min_nodes=min_nodes,
