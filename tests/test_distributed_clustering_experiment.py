@@ -9,7 +9,13 @@ from initlab.claims import evaluate
 from initlab.studies.distributed_clustering import claims, experiment
 
 KEY = ("distributed_clustering", 0, "test")
-BASE = dict(users=10, k=3, steps=1000, record_every=50, rho_hom=10.0, rho_het=100.0, alpha=0.01)
+BASE = dict(data="iris", users=10, k=3, steps=1000, record_every=50, rho_hom=10.0, rho_het=100.0, alpha=0.01)
+
+
+@pytest.fixture(autouse=True)
+def build_missing_artefacts(monkeypatch):
+    """Outside the workflow, prepared artefacts that are not on disk are built in memory."""
+    monkeypatch.setattr(experiment, "DATA_MISSING", "build")
 
 
 def test_dgc_run_contract_and_the_briefs_reference_numbers():
@@ -19,7 +25,7 @@ def test_dgc_run_contract_and_the_briefs_reference_numbers():
     out = {}
     for init in ("random", "dkmc-L1"):
         params = dict(BASE, init=init, streams="brief")
-        ds = experiment._dgc_split(params, "hom", init, seeds, *experiment._iris(),
+        ds = experiment._dgc_split(params, "hom", init, seeds, *experiment.read_data(BASE),
                                    experiment._Streams("brief", KEY), lambda s: None)  # fmt: skip
         out[init] = ds
     assert out["random"]["cost_joint"][0].mean() == pytest.approx(327.8, abs=0.05)
@@ -51,7 +57,7 @@ def _tiny_results():
     ]  # fmt: skip
     res["dgc"] = xr.merge(parts, join="outer", compat="no_conflicts")
     res["cgc"] = xr.merge([
-        experiment.run("cgc", dict(k=3, alpha=0.001, steps=30, record_every=10, init=i), list(range(8)),
+        experiment.run("cgc", dict(data="iris", k=3, alpha=0.001, steps=30, record_every=10, init=i), list(range(8)),
                        key=KEY).expand_dims(init=[i])
         for i in ("random", "kmpp-greedy")
     ], join="outer", compat="no_conflicts")  # fmt: skip
@@ -95,19 +101,48 @@ def test_claims_are_measured_from_results_and_can_fail():
     assert table.loc["B-sanity-a", "verdict"] == "FAIL"
 
 
-def test_mnist_scaleup_runs_small_and_skips_without_data(monkeypatch):
-    params = dict(subset="test", components=10, users=10, k=10, graphs=["ring", "rgg"], er_p=0.3,
-                  rgg_radius=0.5, rho_iris_hom=10.0, rho_iris_het=100.0, alpha_fraction=0.25,
-                  steps=5, init="random")  # fmt: skip
-    ds = experiment.run("mnist", params, [0], key=KEY)
+def test_iris_artefact_is_raw_cm_as_the_workflow_prepares_it(tmp_path, monkeypatch):
+    """The sklearn_prepare rule passes scale=True (it divides digits by 16): Iris must stay the raw
+    measurements in cm, or every Iris number of the brief (costs, alpha_max) would change."""
+    from sklearn.datasets import load_iris
+
+    from initlab.data.sklearn_sets import prepare_sklearn_set
+
+    prepare_sklearn_set("iris", tmp_path / "data/prepared/iris.nc", scale=True, test_fraction=0.2, log=str)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(experiment, "DATA_MISSING", "error")
+    x, labels = experiment.read_data({"data": "iris"})
+    bunch = load_iris()
+    assert np.array_equal(x, bunch.data) and np.array_equal(labels, bunch.target)
+    # in the workflow a missing artefact is an error that says how to build it
+    with pytest.raises(FileNotFoundError, match="data/prepared/digits.nc does not exist"):
+        experiment.read_data({"data": "digits"})
+
+
+def test_mnist_scaleup_and_probe_run_small(monkeypatch):
+    """The scale-up code path on a stand-in for MNIST features (building the real 10k PCA artefact
+    in memory takes ~10 s; the data stage's own tests cover it): 10 Gaussian blobs in R^10."""
+    g = np.random.default_rng(0)
+    labels = np.repeat(np.arange(10), 60)
+    x = 6.0 * g.standard_normal((10, 10))[labels] + g.standard_normal((600, 10))
+    monkeypatch.setattr(experiment, "read_data", lambda params: (x, labels))
+    params = dict(data="mnist/test_pca50_all", users=10, k=10, graphs=["ring", "rgg"], er_p=0.3,
+                  rgg_radius=0.5, rho_iris_hom=10.0, rho_iris_het=100.0, alpha_fraction=0.25, steps=5)  # fmt: skip
+    runs = {i: experiment.run("probe", dict(params, init=i), [3], key=KEY) for i in ("random", "dkmc-L1")}
+    ds = runs["random"]
     assert ds["acc_final"].dims == ("graph", "split", "seed", "user")
     assert ds["lambda_max"].sel(graph="ring").values.tolist() == pytest.approx([4.0])
-    assert 0.4 < float(ds["lloyd_acc"]) < 0.7 and int(ds["mnist_skipped"].max()) == 0
+    assert float(ds["lloyd_acc"]) > 0.95 and int(ds["n_samples"]) == 600
+    # rho = rho_Iris N_i / 15 with N_i = 60; alpha a quarter of the bound
+    assert ds["run_rho"].sel(split="het").values == pytest.approx(100.0 * 60 / 15)
+    assert ds["run_alpha"].values == pytest.approx(0.25 * ds["run_alpha_max"].values)
+    assert (ds["run_wall_s"] > 0).all()
+    # the same seed sees the same graph, split and spectrum whatever the init (paired comparison)
+    assert np.array_equal(runs["dkmc-L1"]["lambda_2"], ds["lambda_2"])
+    res = {"probe": xr.concat([r.expand_dims(init=[i]) for i, r in runs.items()], "init")}
+    row = evaluate("distributed_clustering", claims.CLAIMS, res).set_index("claim_id").loc["B-MNIST-probe"]
+    assert row["verdict"] == "REPORT" and 0 < row["measured"] < 1, row["detail"]  # DKM+C starts better
+    from initlab.studies.distributed_clustering.figures import mnist_probe, mnist_scaleup
 
-    def missing(_):
-        raise FileNotFoundError("no train split")
-
-    monkeypatch.setattr(experiment, "_mnist_features", missing)
-    notes = []
-    skipped = experiment.run("mnist", params, [0, 1], key=KEY, log=notes.append)
-    assert skipped["mnist_skipped"].values.tolist() == [1, 1] and "NOTICE" in notes[0]
+    for draw in (mnist_probe, mnist_scaleup):
+        plt.close(draw({**res, "mnist": res["probe"]}))

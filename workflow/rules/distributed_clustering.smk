@@ -5,6 +5,9 @@
 rule distributed_clustering_run:
     input:
         code=study_sources("distributed_clustering", "run"),
+        # data/prepared/<name>.nc of the point's `data` setting (iris, mnist/test_pca50_all,
+        # mnist/full_pca50_all), built once by the data stage and shared with other studies.
+        data=point_data("distributed_clustering"),
     output:
         "results/distributed_clustering/runs/{experiment}/{point}.nc",
     log:

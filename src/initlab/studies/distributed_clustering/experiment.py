@@ -15,6 +15,12 @@ sweep axis of all of them:
 ``mnist``   paper scale (B-MNIST, B-graph): PCA features of MNIST, m users on ring / ER / RGG
             graphs, hom and het shard splits, rho = rho_Iris N_i / 15, alpha = fraction x
             alpha_max; one seed at a time (each seed has its own random graph).
+``probe``   the brief's measured reduced probe (B-MNIST-probe, report-only, quick scale): the
+            same code on the shipped 10k test split, m = 20 users on G(20, 0.25).
+
+Data. Every experiment reads the prepared artefact its ``data`` setting names (``iris``,
+``mnist/test_pca50_all``, ``mnist/full_pca50_all``) with `read_data`; the workflow makes
+``data/prepared/<name>.nc`` an input of the job, so the data stage builds it once.
 
 Random streams. ``streams: keyed`` (default, the initlab contract) derives every generator from
 ``initlab.rng.generator(study, master_seed, <stream>, ..., seed)`` with the experiment left out
@@ -44,7 +50,7 @@ from .initialization import cgc_init, dgc_init, parse_init
 
 __all__ = ["EXPERIMENTS", "run"]
 
-EXPERIMENTS = ("dgc", "cgc", "rho", "losses", "descent", "checks", "mnist")
+EXPERIMENTS = ("dgc", "cgc", "rho", "losses", "descent", "checks", "mnist", "probe")
 SPLITS = ("hom", "het")
 
 
@@ -78,10 +84,19 @@ class _Streams:
         return rngs.generator(*self.key, "cgc-init", init, seed)
 
 
-def _iris():
-    from initlab.data import load
+#: What `read_data` does when a prepared artefact is not on disk: ``"error"`` in the workflow (the
+#: run rule lists ``data/prepared/<name>.nc`` as an input, so it is always there), ``"build"`` in
+#: tests and notebooks (built in memory with the data stage's defaults; `initlab.data.artefact`).
+DATA_MISSING = "error"
 
-    ds = load("iris")
+
+def read_data(params) -> tuple[np.ndarray, np.ndarray]:
+    """Features ``x`` (n, d) float64 and labels (n,) int64 of the prepared artefact that the
+    point's ``data`` setting names (``iris``: 150 x 4 raw cm, the brief's §3; ``mnist/<subset>_
+    pca50_all``: PCA-50 scores of pixels / 255 fitted on all rows, the brief's scale-up)."""
+    from initlab.data import artefact
+
+    ds = artefact(params["data"], missing=DATA_MISSING)
     return ds["x"].values.astype(float), ds["label"].values.astype(np.int64)
 
 
@@ -189,7 +204,7 @@ def _dgc_split(params, split, init, seeds, x, labels, streams, log):
 
 def _dgc(params, seeds, key, log):
     streams = _Streams(params.get("streams", "keyed"), key)
-    x, labels = _iris()
+    x, labels = read_data(params)
     init = params["init"]
     out = {s: _dgc_split(params, s, init, seeds, x, labels, streams, log) for s in SPLITS}
     iters = out["hom"]["iters"]
@@ -233,7 +248,7 @@ def _dgc(params, seeds, key, log):
 
 def _cgc(params, seeds, key, log):
     streams = _Streams(params.get("streams", "keyed"), key)
-    x, labels = _iris()
+    x, labels = read_data(params)
     k, init, alpha = int(params["k"]), params["init"], float(params["alpha"])
     a_max = 1.0 / (losses.beta("kmeans") * len(x))
     if alpha >= a_max:
@@ -262,12 +277,12 @@ def _cgc(params, seeds, key, log):
 
 def _rho_block(params, seeds, key, log):
     streams = _Streams(params.get("streams", "keyed"), key)
-    x, labels = _iris()
+    x, labels = read_data(params)
     m, k, init = int(params["users"]), int(params["k"]), params["init"]
     adj = network.ring(m)
     lap = network.laplacian(adj)
     rhos = [float(r) for r in params["rhos"]]
-    dis, acc, f_tr, d_tr = [], [], [], []
+    acc, f_tr, d_tr = [], [], []
     for split in SPLITS:
         y, mask, parts, _ = _setup(split, seeds, x, labels, streams, m)
         x0 = _inits(init, parts, x, adj, k, streams, seeds)
@@ -297,7 +312,7 @@ def _rho_block(params, seeds, key, log):
 
 def _losses(params, seeds, key, log):
     streams = _Streams(params.get("streams", "keyed"), key)
-    x, labels = _iris()
+    x, labels = read_data(params)
     m, k, init = int(params["users"]), int(params["k"]), params["init"]
     adj = network.ring(m)
     lap = network.laplacian(adj)
@@ -330,7 +345,7 @@ def _losses(params, seeds, key, log):
 
 def _descent(params, seeds, key, log):
     streams = _Streams(params.get("streams", "keyed"), key)
-    x, labels = _iris()
+    x, labels = read_data(params)
     m, k, init = int(params["users"]), int(params["k"]), params["init"]
     adj = network.ring(m)
     lap = network.laplacian(adj)
@@ -359,7 +374,7 @@ def _checks(params, seeds, key, log):
     """B-sanity (a) DGC(m=1, no edges, rho=1) vs CGC; (b) Huber(delta=1e9, rho/2) vs K-means(rho);
     (c) Lloyd on Iris; and the local-only baseline (each user's KMeans scored on joint data)."""
     streams = _Streams(params.get("streams", "keyed"), key)
-    x, labels = _iris()
+    x, labels = read_data(params)
     k, steps, alpha = int(params["k"]), int(params["steps"]), float(params["alpha"])
     x0 = np.stack([cgc_init("random", x, k, streams.cgc("random", s)) for s in seeds])
     c = algorithm.cgc(x0, x, alpha=alpha, steps=steps, record_every=steps).centres
@@ -397,35 +412,30 @@ def _checks(params, seeds, key, log):
     )  # fmt: skip
 
 
-def _mnist_features(params):
-    from initlab.data import load
-    from initlab.data.features import make_features
-
-    ds = load("mnist", subset=params["subset"], **({"mirror": params["mirror"]} if params.get("mirror") else {}))
-    feats, _ = make_features(ds, "pca", int(params["components"]))
-    return feats["x"].values, ds["label"].values.astype(np.int64)
-
-
 def _mnist(params, seeds, key, log):
-    """Paper-scale scale-up: final and initial accuracy / cost per (graph, split, seed, user)."""
-    try:
-        x, labels = _mnist_features(params)
-    except FileNotFoundError as exc:  # brief §7: a missing train split skips the block, with a notice
-        log(f"NOTICE: MNIST subset {params['subset']!r} is not available locally; the MNIST block is "
-            f"skipped ({exc}). Run `snakemake --cores 2 data_mnist_full` first.")  # fmt: skip
-        return xr.Dataset(
-            {"mnist_skipped": _var(("seed",), np.ones(len(seeds), dtype=np.int8), "1: MNIST data missing")},
-            coords={"seed": np.asarray(seeds, dtype=np.int64)},
-        )
+    """MNIST scale-up (``mnist``, paper scale) and the brief's measured reduced probe (``probe``,
+    quick scale): for every graph, split and seed, DGC-KM from the point's init; the initial and
+    final accuracy / K-means cost of every user's centres on the joint data, the final
+    disagreement, the graph's spectrum and the CPU / wall seconds of each run.
+
+    rho = rho_Iris N_i / 15 (brief §3: keeps the Iris consensus/innovation balance) and
+    alpha = alpha_fraction x alpha_max of that graph and rho. Each seed has its own random graph
+    (resampled with seed + 10000 j until connected), split and initial centres.
+    """
+    x, labels = read_data(params)
     m, k, init = int(params["users"]), int(params["k"]), params["init"]
     graphs, steps = list(params["graphs"]), int(params["steps"])
     streams = _Streams("keyed", key)
+    t0 = time.perf_counter()
     lloyd = KMeans(k, n_init=10, random_state=0).fit(x)
     lloyd_acc = float(metrics.accuracy(lloyd.labels_, labels, k))
+    log(f"{params['data']}: {x.shape[0]} x {x.shape[1]}; Lloyd KMeans({k}, n_init=10) acc {lloyd_acc:.4f}, "
+        f"inertia {lloyd.inertia_:.6g} ({time.perf_counter() - t0:.1f} s)")  # fmt: skip
     shape = (len(graphs), len(SPLITS), len(seeds), m)
     out = {n: np.full(shape, np.nan) for n in ("acc_init", "acc_final", "cost_init", "cost_final")}
-    stats = {n: np.full(shape[:1] + shape[2:3], np.nan) for n in ("lambda_max", "lambda_2", "max_degree")}
-    dis = np.full(shape[:3], np.nan)
+    per_run = {n: np.full(shape[:3], np.nan) for n in ("disagreement", "rho", "alpha", "alpha_max", "cpu_s", "wall_s")}
+    empty = np.zeros(shape[:3], dtype=np.int64)
+    stats = {n: np.full((len(graphs), len(seeds)), np.nan) for n in ("lambda_max", "lambda_2", "max_degree")}
     for a, kind in enumerate(graphs):
         for c, seed in enumerate(seeds):
             adj = scaleup.graph(kind, m, lambda j: rngs.generator(*key[:2], "graph", kind, seed + 10000 * j),
@@ -434,31 +444,57 @@ def _mnist(params, seeds, key, log):
             for n, v in scaleup.graph_stats(adj).items():
                 stats[n][a, c] = v
             for b, split in enumerate(SPLITS):
+                w0, c0 = time.perf_counter(), time.process_time()
                 parts = scaleup.shard_split(labels, m, split, streams.split(seed))
                 y, mask = data.pad(x, parts)
                 n_i = len(parts[0])
                 rho = float(params[f"rho_iris_{split}"]) * n_i / 15
-                a_max = network.alpha_max(lap, n_i, rho, 2.0)
+                a_max = network.alpha_max(lap, n_i, rho, losses.beta("kmeans"))
+                alpha = float(params["alpha_fraction"]) * a_max
                 x0 = dgc_init(init, [x[p] for p in parts], adj, k, streams.init(init, seed))
-                tr = algorithm.dgc(x0[None], y[None], mask[None], lap, alpha=float(params["alpha_fraction"]) * a_max,
-                                   rho=rho, steps=steps, record_every=steps, alpha_bound=a_max)  # fmt: skip
+                tr = algorithm.dgc(x0[None], y[None], mask[None], lap, alpha=alpha, rho=rho, steps=steps,
+                                   record_every=steps, alpha_bound=a_max)  # fmt: skip
                 for when, name in ((0, "init"), (-1, "final")):
                     pred, d2 = metrics.predict(tr.centres[when, 0], x)
                     out[f"acc_{name}"][a, b, c] = metrics.accuracy(pred, labels, k)
                     out[f"cost_{name}"][a, b, c] = d2.sum(-1)
                 fin = tr.centres[-1, 0]
-                dis[a, b, c] = ((fin - fin.mean(0)) ** 2).sum((-1, -2)).mean()
-                log(f"mnist {kind} {split} seed={seed} init={init}: acc {out['acc_init'][a, b, c].mean():.3f} -> "
-                    f"{out['acc_final'][a, b, c].mean():.3f}, cost/Lloyd {out['cost_final'][a, b, c].mean() / lloyd.inertia_:.3f}")  # fmt: skip
-    gsu = ("graph", "split", "seed", "user")
+                cell = (a, b, c)
+                per_run["disagreement"][cell] = ((fin - fin.mean(0)) ** 2).sum((-1, -2)).mean()
+                per_run["rho"][cell], per_run["alpha"][cell], per_run["alpha_max"][cell] = rho, alpha, a_max
+                per_run["cpu_s"][cell] = time.process_time() - c0
+                per_run["wall_s"][cell] = time.perf_counter() - w0
+                empty[cell] = int(tr.empty_cells[0])
+                log(f"{kind} (lambda_max {stats['lambda_max'][a, c]:.2f}, lambda_2 {stats['lambda_2'][a, c]:.3f}, "
+                    f"max degree {stats['max_degree'][a, c]:.0f}) {split} seed={seed} init={init}: rho {rho:.1f}, "
+                    f"alpha {alpha:.3g} = {float(params['alpha_fraction']):g} alpha_max; acc "
+                    f"{out['acc_init'][cell].mean():.3f} -> {out['acc_final'][cell].mean():.3f}, cost/Lloyd "
+                    f"{out['cost_init'][cell].mean() / lloyd.inertia_:.3f} -> "
+                    f"{out['cost_final'][cell].mean() / lloyd.inertia_:.3f}, disagreement "
+                    f"{per_run['disagreement'][cell]:.3g}, {per_run['wall_s'][cell]:.1f} s wall")  # fmt: skip
+    gsu, gss = ("graph", "split", "seed", "user"), ("graph", "split", "seed")
+    text = {
+        "acc_init": "accuracy of a user's initial centres on the joint data",
+        "acc_final": "accuracy of a user's final centres on the joint data",
+        "cost_init": "joint-data K-means cost of a user's initial centres",
+        "cost_final": "joint-data K-means cost of a user's final centres",
+    }
+    run_text = {
+        "disagreement": ("final disagreement mean_i ||x_i - xbar||_F^2", "1"),
+        "rho": ("rho = rho_Iris N_i / 15", "1"), "alpha": ("step size alpha", "1"),
+        "alpha_max": ("step bound alpha_max of the graph and rho", "1"),
+        "cpu_s": ("CPU seconds of the run (split, init, DGC, scoring)", "s"),
+        "wall_s": ("wall seconds of the run (split, init, DGC, scoring)", "s"),
+    }  # fmt: skip
     return xr.Dataset(
         {
-            **{n: _var(gsu, v, n.replace("_", " ") + " on the joint data") for n, v in out.items()},
-            "mnist_disagreement": _var(("graph", "split", "seed"), dis, "final disagreement"),
-            **{n: _var(("graph", "seed"), v, n) for n, v in stats.items()},
+            **{n: _var(gsu, v, text[n]) for n, v in out.items()},
+            **{f"run_{n}": _var(gss, v, *run_text[n]) for n, v in per_run.items()},
+            "empty_cells": _var(gss, empty, "empty (user, cluster) cells at the end"),
+            **{n: _var(("graph", "seed"), v, n.replace("_", " ") + " of the graph (Laplacian)") for n, v in stats.items()},
             "lloyd_acc": _var((), lloyd_acc, "KMeans(K, n_init=10) accuracy"),
             "lloyd_inertia": _var((), float(lloyd.inertia_), "KMeans(K, n_init=10) inertia"),
-            "mnist_skipped": _var(("seed",), np.zeros(len(seeds), dtype=np.int8), "1: MNIST data missing"),
+            "n_samples": _var((), x.shape[0], "points in the joint data"),
         },
         coords={"graph": graphs, "split": list(SPLITS), "seed": np.asarray(seeds, dtype=np.int64),
                 "user": np.arange(m)},  # fmt: skip
@@ -467,7 +503,7 @@ def _mnist(params, seeds, key, log):
 
 _RUNNERS = {
     "dgc": _dgc, "cgc": _cgc, "rho": _rho_block, "losses": _losses, "descent": _descent,
-    "checks": _checks, "mnist": _mnist,
+    "checks": _checks, "mnist": _mnist, "probe": _mnist,
 }  # fmt: skip
 
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from initlab.plotting import subplots
 
-from .claims import MAIN_ALPHA, PAPER_FIG3, SPLITS, cgc_final_acc, final_acc
+from .claims import MAIN_ALPHA, PAPER_FIG3, SPLITS, final_acc
 
 __all__ = ["FIGURES"]
 
@@ -176,7 +176,45 @@ def mnist_scaleup(results):
     for ax, name in zip(axes, ("final accuracy", "final cost / Lloyd inertia")):
         ax.set(xticks=range(len(inits)), ylabel=name)
         ax.set_xticklabels(inits, rotation=30, fontsize=7)
-    axes[0].legend(fontsize=6)
+    handles, labels = axes[0].get_legend_handles_labels()
+    axes[1].legend(handles, labels, fontsize=6, loc="center left", bbox_to_anchor=(1.02, 0.5))
+    return fig
+
+
+def mnist_probe(results):
+    """The brief's reduced MNIST probe (report-only): accuracy and cost / Lloyd of the initial
+    (open) and final (filled) centres per init and split, one marker per seed (mean over users)."""
+    fig, axes = subplots(1, 2, width=4.4, height=3.2)
+    ds = results.get("probe")
+    if ds is None or "acc_final" not in ds:
+        for ax in axes:
+            ax.text(0.5, 0.5, "reduced MNIST probe not run", ha="center", va="center", transform=ax.transAxes)
+            ax.set_axis_off()
+        return fig
+    inits = sorted((str(i) for i in ds["init"].values), key=lambda i: (i != "random", i))
+    lloyd = float(ds["lloyd_inertia"].max())
+    values = {
+        "acc": (ds["acc_init"].mean("user"), ds["acc_final"].mean("user")),
+        "cost": (ds["cost_init"].mean("user") / lloyd, ds["cost_final"].mean("user") / lloyd),
+    }
+    for ax, (name, (v0, v1)) in zip(axes, values.items()):
+        for j, split in enumerate(SPLITS):
+            for g in ds["graph"].values:
+                for i, init in enumerate(inits):
+                    xpos = i + 0.15 * (2 * j - 1)
+                    a0 = v0.sel(init=init, graph=g, split=split).dropna("seed").values
+                    a1 = v1.sel(init=init, graph=g, split=split).dropna("seed").values
+                    ax.scatter(np.full(len(a0), xpos), a0, marker="o", facecolors="none", edgecolors=f"C{j}", s=22,
+                               label=f"{split} initial ({g})" if i == 0 else None)  # fmt: skip
+                    ax.scatter(np.full(len(a1), xpos), a1, marker="o", color=f"C{j}", s=22,
+                               label=f"{split} final ({g})" if i == 0 else None)  # fmt: skip
+        ax.set(xticks=range(len(inits)), xlim=(-0.6, len(inits) - 0.4))
+        ax.set_xticklabels(inits, fontsize=8)
+    axes[0].axhline(float(ds["lloyd_acc"].max()), color="k", ls=":", lw=1, label="Lloyd")
+    axes[1].axhline(1.0, color="k", ls=":", lw=1)
+    axes[0].set(ylabel="joint accuracy", title=f"MNIST probe (report-only), {int(ds['n_samples'].max())} images")
+    axes[1].set(ylabel="joint cost / Lloyd inertia", title="cost relative to Lloyd")
+    axes[0].legend(fontsize=6, ncol=2)
     return fig
 
 
@@ -188,4 +226,5 @@ FIGURES = {
     "rho_traces": rho_traces,
     "loss_bars": loss_bars,
     "mnist_scaleup": mnist_scaleup,
+    "mnist_probe": mnist_probe,
 }
