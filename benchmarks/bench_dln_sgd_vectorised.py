@@ -7,8 +7,19 @@ same streams, so both give the same weights (checked). Only the training loop is
 every ``--record-every`` steps, as in the experiments, but no observables). The goal of the study
 brief is a ratio of at least 10 at the quick scale's S = 16.
 
-Each configuration is timed ``--repeats`` times, alternating batched and looped; the medians are
-reported. BLAS threads are left as they are (set ``OPENBLAS_NUM_THREADS=1`` for one core).
+Each configuration is timed ``--repeats`` times, alternating batched and looped; the medians of
+the wall time and of the process CPU time are reported (the CPU time is less sensitive to other
+jobs on a shared machine), with the load average before and after. BLAS threads are left as they
+are (set ``OPENBLAS_NUM_THREADS=1`` for one core; the value is recorded).
+
+Where the time goes (callgrind instruction counts and perf page-fault counts, numpy 2.4): a step
+is ~13 numpy calls whose fixed cost (~1 us each) the batch shares; what grows with S is mostly the
+L rank-one outer products (numpy's broadcasting multiply copies its stride-0 operands through
+buffers, ~14 instructions per element) and one BLAS gemv call per seed and layer inside each
+batched matrix-vector product, plus the records (one copy of all weights every ``record_every``
+steps; blocks of records are capped in size so that they are not page-faulted in afresh). So the
+ratio approaches (per-seed-step cost at S = 1) / (per-seed cost of a batched step), about 8-10
+on this network by instruction count, not S.
 
 Run: ``python benchmarks/bench_dln_sgd_vectorised.py [--seeds 16 64] [--steps 2000] [--out PATH]``
 """
@@ -17,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import time
@@ -95,26 +107,37 @@ def main(argv=None) -> dict:
 
         diff = max(float(np.abs(a - b).max()) for a, b in zip(batched(), looped()))
         times = {"batched": [], "looped": []}
+        cpu = {"batched": [], "looped": []}
+        load_before = os.getloadavg()
         for _ in range(args.repeats):
             for name, fn in (("batched", batched), ("looped", looped)):
-                start = time.perf_counter()
+                start, start_cpu = time.perf_counter(), time.process_time()
                 fn()
                 times[name].append(time.perf_counter() - start)
+                cpu[name].append(time.process_time() - start_cpu)
         tb, tl = statistics.median(times["batched"]), statistics.median(times["looped"])
+        cb, cl = statistics.median(cpu["batched"]), statistics.median(cpu["looped"])
         row = {
             "seeds": n_seeds,
             "steps": args.steps,
+            "repeats": args.repeats,
             "batched_s": round(tb, 4),
             "looped_s": round(tl, 4),
             "ratio": round(tl / tb, 2),
+            "batched_cpu_s": round(cb, 4),
+            "looped_cpu_s": round(cl, 4),
+            "ratio_cpu": round(cl / cb, 2),
             "batched_us_per_seed_step": round(1e6 * tb / (n_seeds * args.steps), 3),
             "looped_us_per_seed_step": round(1e6 * tl / (n_seeds * args.steps), 3),
             "max_abs_weight_difference": diff,
+            "load_average_before": [round(x, 2) for x in load_before],
+            "load_average_after": [round(x, 2) for x in os.getloadavg()],
         }
         rows.append(row)
         print(
             f"S={n_seeds:3d}: batched {tb:.3f} s, per-seed loop {tl:.3f} s, ratio {tl / tb:.1f}x "
-            f"(max |W_batched - W_loop| = {diff:.1e})"
+            f"(CPU time {cl / cb:.1f}x; max |W_batched - W_loop| = {diff:.1e}; load "
+            f"{load_before[0]:.1f} -> {os.getloadavg()[0]:.1f})"
         )
     result = {
         "benchmark": "dln_sgd SGD vectorised over seeds vs per-seed loop",
@@ -127,6 +150,8 @@ def main(argv=None) -> dict:
             "batch": 1,
         },
         "machine": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+        "openblas_num_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
         "numpy": np.__version__,
         "rows": rows,
     }

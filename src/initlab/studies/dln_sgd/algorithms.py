@@ -1,8 +1,9 @@
 """SGD and GD on the full deep linear network, vectorised over seeds (brief §2 "Loss, SGD, GD").
 
 Weights are a list ``[W_1, ..., W_L]`` of arrays (S, fan_out, fan_in), one network per seed,
-updated in place. Every layer takes its step from the pre-step weights (simultaneous update);
-time is t = eta x (number of steps).
+updated in place (brought up to date at the end of every block). Inside the loops all layers of
+all seeds live in one `PackedWeights` array. Every layer takes its step from the pre-step weights
+(simultaneous update); time is t = eta x (number of steps).
 
     SGD  W_l <- W_l - eta (1/B) sum_b P_l^T r_b x_b^T S_l^T      (fresh online samples)
     GD   W_l <- W_l - eta P_l^T (W_eff - T) S_l^T                 (population loss, Sigma_xx = I)
@@ -20,16 +21,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
 from .network import population_gradients
 from .teacher import OnlineData
 
-__all__ = ["BLOWUP", "Snapshots", "gd", "gradient_flow", "sgd"]
+__all__ = ["BLOWUP", "PackedWeights", "Snapshots", "gd", "gradient_flow", "sgd"]
 
 #: Weights larger than this in absolute value count as diverged.
 BLOWUP = 1.0e6
+#: Upper bound on the bytes of one block of records (`Snapshots`).
+BLOCK_BYTES = 8 * 2**20
 
 
 @dataclass
@@ -37,7 +41,8 @@ class Snapshots:
     """A block of recorded states.
 
     steps : (R,) step indices of the records.
-    weights : per layer, (R, S, fan_out, fan_in); NaN for a seed after it diverged.
+    weights : per layer, (R, S, fan_out, fan_in) (views of one packed buffer); NaN for a seed after
+        it diverged.
     diverged_step : (S,) the step of the first record at which the seed had diverged, -1 if never
         (cumulative over the run).
     """
@@ -45,6 +50,57 @@ class Snapshots:
     steps: np.ndarray
     weights: list[np.ndarray]
     diverged_step: np.ndarray
+
+
+class PackedWeights:
+    """The L layers of S networks in one contiguous 1-D array ``flat`` of S x P numbers.
+
+    P = sum_l fan_out_l x fan_in_l. The array is layer-major: layer l's block is a contiguous
+    (S, rows, cols) array (``stored[l]``), and ``layers[l]`` is W_l as a view (S, fan_out, fan_in)
+    of it. A layer with more outputs than inputs (W_1 of a [d, h, ..., h, d] network) is stored
+    transposed, so that its rows are the longer side: a rank-one update then runs over fewer,
+    longer rows. One array means one copy per record, one subtraction per step for all layers and
+    one divergence check per block; contiguous blocks spare the outer products the extra buffering
+    numpy adds for strided outputs.
+    """
+
+    def __init__(self, weights):
+        shapes = [tuple(int(n) for n in w.shape[1:]) for w in weights]
+        n_seeds = int(weights[0].shape[0])
+        if any(w.ndim != 3 or w.shape[0] != n_seeds for w in weights):
+            raise ValueError("weights must be a list of (S, fan_out, fan_in) arrays")
+        self.n_seeds, self.shapes = n_seeds, shapes
+        self.transposed = [fan_out > fan_in for fan_out, fan_in in shapes]
+        sizes = [n_seeds * a * b for a, b in shapes]
+        self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int).tolist()
+        self.flat = np.empty(self.offsets[-1])
+        self.stored = self.stored_views(self.flat)
+        self.layers = self.unpack(self.flat)
+        for layer, w in zip(self.layers, weights):
+            layer[...] = w
+
+    def stored_views(self, flat: np.ndarray) -> list[np.ndarray]:
+        """Per layer, its block of ``flat`` (..., S P) as (..., S, fan_out, fan_in), or
+        (..., S, fan_in, fan_out) for a transposed layer."""
+        out = []
+        for (fan_out, fan_in), t, lo, hi in zip(
+            self.shapes, self.transposed, self.offsets[:-1], self.offsets[1:]
+        ):
+            rows, cols = (fan_in, fan_out) if t else (fan_out, fan_in)
+            out.append(flat[..., lo:hi].reshape(flat.shape[:-1] + (self.n_seeds, rows, cols)))
+        return out
+
+    def unpack(self, flat: np.ndarray) -> list[np.ndarray]:
+        """Per layer, W_l as a view (..., S, fan_out, fan_in) of ``flat`` (..., S P)."""
+        return [
+            np.swapaxes(v, -1, -2) if t else v
+            for v, t in zip(self.stored_views(flat), self.transposed)
+        ]
+
+    def write_back(self, weights) -> None:
+        """Copy the packed state into the caller's arrays."""
+        for w, layer in zip(weights, self.layers):
+            w[...] = layer
 
 
 def _blocks(n_steps: int, record_every: int, block_records: int):
@@ -60,13 +116,18 @@ def _blocks(n_steps: int, record_every: int, block_records: int):
         start = stop
 
 
-def _run(weights, update, n_steps, record_every, block_records, draw=None) -> Iterator[Snapshots]:
-    """Shared loop: ``update(i, batch)`` advances every seed by one step in place."""
-    n_seeds = weights[0].shape[0]
-    diverged_step = np.full(n_seeds, -1, dtype=np.int64)
+def _run(weights, packed, update, n_steps, record_every, block_records, draw=None):
+    """Shared loop: ``update(i, batch)`` advances every seed of ``packed`` by one step in place;
+    the caller's ``weights`` are brought up to date before each block is yielded."""
+    diverged_step = np.full(packed.n_seeds, -1, dtype=np.int64)
+    flat = packed.flat
+    # at most BLOCK_BYTES of records per block: larger buffers are mapped fresh from the OS for
+    # every block (glibc's mmap threshold stops at 32 MiB) and each 4 KiB page written then costs
+    # a page fault (at S = 64 that made the whole run 1.5 times slower)
+    block_records = max(1, min(block_records, BLOCK_BYTES // (flat.itemsize * flat.size)))
     for start, stop in _blocks(n_steps, record_every, block_records):
         record_steps = np.arange(-(-start // record_every) * record_every, stop, record_every)
-        buffers = [np.empty((record_steps.size,) + w.shape) for w in weights]
+        buffer = np.empty((record_steps.size, flat.size))
         # steps [start, stop): record the state *before* step i when i is a record step; the last
         # block ends at n_steps + 1 so the final state is recorded without a further step.
         batch = draw(min(stop, n_steps) - start) if draw is not None else None
@@ -74,37 +135,132 @@ def _run(weights, update, n_steps, record_every, block_records, draw=None) -> It
         with np.errstate(over="ignore", invalid="ignore"):
             for i in range(start, stop):
                 if i % record_every == 0:
-                    for buf, w in zip(buffers, weights):
-                        buf[j] = w
+                    buffer[j] = flat
                     j += 1
                 if i < n_steps:
                     update(i - start, batch)
-        _flag_divergence(weights, buffers, record_steps, diverged_step)
-        yield Snapshots(record_steps, buffers, diverged_step.copy())
+        _flag_divergence(packed, buffer, record_steps, diverged_step)
+        packed.write_back(weights)
+        yield Snapshots(record_steps, packed.unpack(buffer), diverged_step.copy())
 
 
-def _flag_divergence(weights, buffers, record_steps, diverged_step) -> None:
-    """Set NaN the snapshots of each seed from its first bad record on, and the live weights of
-    seeds that are bad now; update ``diverged_step``."""
-    bad_records = np.zeros((record_steps.size, weights[0].shape[0]), dtype=bool)
-    for buf in buffers:
-        with np.errstate(invalid="ignore"):
-            bad_records |= ~(np.abs(buf) <= BLOWUP).all(axis=(2, 3))
-    bad_now = np.zeros(weights[0].shape[0], dtype=bool)
-    for w in weights:
-        with np.errstate(invalid="ignore"):
-            bad_now |= ~(np.abs(w) <= BLOWUP).all(axis=(1, 2))
+def _bad_seeds(packed, flat) -> np.ndarray:
+    """(..., S) True where a seed has a weight that is non-finite or beyond `BLOWUP`."""
+    bad = False
+    with np.errstate(invalid="ignore"):
+        for block in packed.stored_views(flat):
+            bad = bad | ~(np.abs(block) <= BLOWUP).all(axis=(-2, -1))
+    return bad
+
+
+def _flag_divergence(packed, buffer, record_steps, diverged_step) -> None:
+    """Set NaN the records (R, S P) of each seed from its first bad record on, and the live
+    weights of seeds that are bad now; update ``diverged_step``."""
+    with np.errstate(invalid="ignore"):
+        # fast path: max/min propagate NaN, so this is False for any non-finite entry
+        if all(
+            a.size == 0 or (a.max() <= BLOWUP and a.min() >= -BLOWUP) for a in (packed.flat, buffer)
+        ):
+            return
+    bad_records = _bad_seeds(packed, buffer)  # (R, S)
+    bad_now = _bad_seeds(packed, packed.flat)  # (S,)
+    records = packed.unpack(buffer)
     for s in np.flatnonzero(bad_records.any(axis=0)):
         first = int(np.argmax(bad_records[:, s]))
-        for buf in buffers:
-            buf[first:, s] = np.nan
+        for layer in records:
+            layer[first:, s] = np.nan
         if diverged_step[s] < 0:
             diverged_step[s] = record_steps[first]
     for s in np.flatnonzero(bad_now):
-        for w in weights:
-            w[s] = np.nan
+        for layer in packed.layers:
+            layer[s] = np.nan
         if diverged_step[s] < 0:
             diverged_step[s] = record_steps[-1] if record_steps.size else 0
+
+
+def _matvec_fallback(a, x, out):
+    return np.matmul(a, x[..., None], out=out[..., None])
+
+
+def _vecmat_fallback(x, a, out):
+    return np.matmul(x[..., None, :], a, out=out[..., None, :])
+
+
+#: Batched matrix-vector products with an output buffer (numpy >= 2.2 has them as gufuncs).
+_matvec = getattr(np, "matvec", _matvec_fallback)
+_vecmat = getattr(np, "vecmat", _vecmat_fallback)
+
+
+def _sgd_step_b1(packed, step):
+    """One SGD step with B = 1 on every seed: vectors (S, n) and matrix-vector products.
+
+    Forward a_l = W_l a_{l-1}; residual r = a_L - y, scaled once by ``step`` (the backward pass is
+    linear in r, so every delta carries the step); backward delta_{l-1} = W_l^T delta_l with the
+    pre-step weights; then the L rank-one updates delta_l a_{l-1}^T go into one packed buffer that
+    is subtracted from the packed weights in one operation. Every product writes into a buffer
+    allocated once, through views made once: at these sizes numpy's cost per call, not per element,
+    is what a step costs, so the step is a fixed list of calls.
+    """
+    stored, transposed, flat = packed.stored, packed.transposed, packed.flat
+    n_seeds = packed.n_seeds
+    sizes = [packed.shapes[0][1]] + [fan_out for fan_out, _ in packed.shapes]
+    acts = [np.zeros((n_seeds, n)) for n in sizes]  # a_0 = x, a_1, ..., a_L
+    deltas = [np.zeros((n_seeds, n)) for n in sizes[1:]]  # delta_l pairs with W_l: (S, fan_out)
+    grad = np.zeros_like(flat)
+    forward, backward, outer = [], [], []
+    for l, (m, t, g) in enumerate(zip(stored, transposed, packed.stored_views(grad))):
+        a, d = acts[l], deltas[l]
+        if t:  # stored W^T (S, fan_in, fan_out)
+            forward.append(partial(_vecmat, a, m, out=acts[l + 1]))
+            if l:
+                backward.append(partial(_matvec, m, d, out=deltas[l - 1]))
+            outer.append(partial(np.multiply, a[:, :, None], d[:, None, :], out=g))
+        else:  # stored W (S, fan_out, fan_in)
+            forward.append(partial(_matvec, m, a, out=acts[l + 1]))
+            if l:
+                backward.append(partial(_vecmat, d, m, out=deltas[l - 1]))
+            outer.append(partial(np.multiply, d[:, :, None], a[:, None, :], out=g))
+    backward = backward[::-1] + outer  # all W^T delta products use the pre-step weights
+    x_in, top, residual = acts[0], acts[-1], deltas[-1]
+    copyto, subtract, multiply = np.copyto, np.subtract, np.multiply
+
+    def update(i, batch):
+        x, y = batch
+        copyto(x_in, x[i])
+        for op in forward:
+            op()
+        subtract(top, y[i], out=residual)
+        multiply(residual, step, out=residual)
+        for op in backward:
+            op()
+        subtract(flat, grad, out=flat)
+
+    return update
+
+
+def _sgd_step(packed, step):
+    """One SGD step with a batch B > 1: activations (S, n, B) and matrix products."""
+    layers = packed.layers
+    depth = len(layers)
+    grad = np.empty_like(packed.flat)
+    grad_layers = packed.unpack(grad)
+    flat = packed.flat
+
+    def update(i, batch):
+        x, y = batch
+        acts = [x[i]]
+        for w in layers:
+            acts.append(w @ acts[-1])
+        delta = acts[-1]
+        delta -= y[i]
+        delta *= step
+        for l in range(depth - 1, -1, -1):
+            below = np.swapaxes(layers[l], 1, 2) @ delta if l else None
+            np.matmul(delta, np.swapaxes(acts[l], 1, 2), out=grad_layers[l])
+            delta = below
+        np.subtract(flat, grad, out=flat)
+
+    return update
 
 
 def sgd(
@@ -118,32 +274,24 @@ def sgd(
 ) -> Iterator[Snapshots]:
     """Online SGD with batch B = ``data.batch``; yields `Snapshots` block by block.
 
-    ``weights`` (list of (S, fan_out, fan_in)) is updated in place; ``data`` supplies S seeds'
-    samples. Each step is backpropagation on (S, n, B) activations: L forward and L - 1 backward
-    batched matmuls plus L outer products.
+    ``weights`` (list of (S, fan_out, fan_in)) is updated in place (brought up to date before every
+    yield); ``data`` supplies S seeds' samples. A block holds at most ``block_records`` records
+    (fewer when they would exceed `BLOCK_BYTES`). Each step is backpropagation on all seeds at once:
+    L forward and L - 1 backward batched products, L outer products and one subtraction on the
+    `PackedWeights`.
     """
+    packed = PackedWeights(weights)
     step = eta / data.batch
-    depth = len(weights)
-    transposes = [w.transpose(0, 2, 1) for w in weights]  # views: follow the in-place updates
-    outer = data.batch == 1  # B = 1: the gradient is an outer product, a broadcast is enough
+    if data.batch == 1:
+        update = _sgd_step_b1(packed, step)
 
-    def update(i, batch):
-        x, y = batch
-        acts = [x[i]]
-        for w in weights:
-            acts.append(w @ acts[-1])
-        deltas = [None] * depth
-        deltas[-1] = acts[-1] - y[i]
-        for l in range(depth - 1, 0, -1):  # backward pass with the pre-step weights
-            deltas[l - 1] = transposes[l] @ deltas[l]
-        for l in range(depth):
-            deltas[l] *= step
-            if outer:
-                weights[l] -= deltas[l] * acts[l].transpose(0, 2, 1)
-            else:
-                weights[l] -= deltas[l] @ acts[l].transpose(0, 2, 1)
+        def draw(n):
+            x, y = data.draw(n)
+            return x[..., 0], y[..., 0]
 
-    return _run(weights, update, n_steps, record_every, block_records, draw=data.draw)
+    else:
+        update, draw = _sgd_step(packed, step), data.draw
+    return _run(weights, packed, update, n_steps, record_every, block_records, draw=draw)
 
 
 def gd(
@@ -154,15 +302,22 @@ def gd(
     n_steps: int,
     record_every: int = 1,
     block_records: int = 256,
+    covariance: np.ndarray | None = None,
 ) -> Iterator[Snapshots]:
-    """Full-batch GD on the population loss 1/2 ||W_eff - T||_F^2; yields `Snapshots`."""
+    """Full-batch GD on the population loss 1/2 ||W_eff - T||_F^2; yields `Snapshots`.
+
+    With ``covariance`` (Sigma_xx of a finite training set, (d, d) or (S, d, d)), ``teacher`` is
+    its cross-covariance C_yx and GD runs on that training loss instead.
+    """
+    packed = PackedWeights(weights)
+    layers = packed.layers
 
     def update(i, batch):
-        for w, g in zip(weights, population_gradients(weights, teacher)):
+        for w, g in zip(layers, population_gradients(layers, teacher, covariance)):
             g *= eta
             w -= g
 
-    return _run(weights, update, n_steps, record_every, block_records)
+    return _run(weights, packed, update, n_steps, record_every, block_records)
 
 
 def gradient_flow(

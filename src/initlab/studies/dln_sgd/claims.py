@@ -29,7 +29,7 @@ import xarray as xr
 
 from initlab.claims import Claim, Measurement, Threshold, at_least, at_most
 
-from .design import A8_GAMMAS, E1_INIT, ETA_B
+from .design import A8_GAMMAS, E1_INIT, ETA_B, with_variants
 from .diffusion import aligned_diffusion, critical_noise, peak_fraction
 
 __all__ = ["CLAIMS"]
@@ -55,7 +55,7 @@ def _point(results: Results, experiment: str, **where) -> xr.Dataset:
         raise ValueError(f"experiment {experiment!r} was not run")
     ds = results[experiment]
     try:
-        ds = ds.sel(where)
+        ds = ds.sel(with_variants(ds.dims, where))
     except KeyError as exc:
         raise ValueError(f"{experiment}: no run at {where} ({exc})") from None
     if "seed" in ds.dims:

@@ -25,6 +25,7 @@ from .network import end_to_end, partial_products
 __all__ = [
     "aligned_diffusion",
     "critical_noise",
+    "empirical_moments",
     "gradient_moments",
     "mode_jacobians",
     "peak_fraction",
@@ -55,6 +56,20 @@ def gradient_moments(weights, teacher, u, v, *, sigma: float):
         var = var + sigma**2 * np.sum(j**2, axis=(2, 3))
     mean = np.einsum("nkii->nk", k)
     return mean, var
+
+
+def empirical_moments(weights, u, v, x: np.ndarray, y: np.ndarray):
+    """``(mean, var)`` of g_k = r^T J_k x over a finite dataset, each (N, r).
+
+    x (N, n, d_in) and y (N, n, d_out) are each network's n samples (inputs and labels); the
+    variance is over the samples (ddof = 0), so (eta/B) var is SGD's exact per-mode diffusion when
+    it samples the dataset uniformly (the closed form of `gradient_moments` assumes Gaussian x;
+    brief pitfall 8).
+    """
+    j = mode_jacobians(weights, u, v)  # (N, r, d_out, d_in)
+    resid = np.einsum("nij,nsj->nsi", end_to_end(weights), x, optimize=False) - y
+    g = np.einsum("nsi,nkij,nsj->nsk", resid, j, x, optimize=True)
+    return g.mean(axis=1), g.var(axis=1)
 
 
 def projected_gradients(weights, teacher, u, v, x, eps, *, sigma: float) -> np.ndarray:

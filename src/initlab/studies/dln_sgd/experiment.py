@@ -27,6 +27,12 @@ stored traces are thinned to a common grid of spacing ``trace_dt`` for the figur
     both 1-D models from a small aligned init at sigma = 0: t_learn90 per chain, and the
     gradient-flow t_learn90 (closed form at L = 2, RK45 with an event otherwise).
 
+Paper-scale variant axes (brief §3 "Paper scale"; optional, absent from the quick config): the
+full-network experiments also take ``spectrum`` ("default" = the ``teacher`` setting, or e.g.
+"100-90-80-70", the authors' teacher), and ``staircase``, ``gd``, ``label_noise`` and
+``stationary`` take ``inputs`` ("online", or "whitened-<n>": the authors' finite whitened dataset,
+where GD is full-batch GD on the training set and D_k the exact variance over its samples).
+
 Random streams (`initlab.rng.generator`). Streams of the full network are keyed by
 ``(study, master_seed)`` only, not by the experiment, so that every experiment of a seed set shares
 them (brief §3 "Seeds"): ``("teacher",)``, ``("init", seed)``, ``("x", seed)`` and
@@ -50,7 +56,14 @@ from initlab import rng as rngs
 from . import algorithms, diffusion, modes, observables
 from .initialization import aligned_init, jacot_init, parse_init
 from .network import balance_gaps, end_to_end, misalignment, mode_strengths, population_loss, widths
-from .teacher import OnlineData, check_strengths, make_teacher
+from .teacher import (
+    FiniteData,
+    OnlineData,
+    check_strengths,
+    make_teacher,
+    parse_inputs,
+    parse_spectrum,
+)
 
 __all__ = ["EXPERIMENTS", "MODELS", "run"]
 
@@ -126,22 +139,32 @@ def _steps(t: float, eta: float) -> int:
 
 
 def _network(params, seeds, key):
-    """Teacher, initial weights and the online data of the full-network experiments."""
+    """Teacher, initial weights and the data of the full-network experiments.
+
+    The paper-scale variant axes (brief §3 "Paper scale"), when a config sweeps them: ``spectrum``
+    replaces the ``teacher`` setting's singular values (the same U and V are drawn), and
+    ``inputs`` = whitened-<n> replaces the online Gaussian data by a finite whitened dataset per
+    seed (`FiniteData`, drawn from the seed's "x" and "label-noise" streams).
+    """
     shared = key[:2]  # (study, master_seed): shared by every experiment of the seed set
     d, h, depth = int(params["d"]), int(params["h"]), int(params["depth"])
-    s = check_strengths(params["teacher"])
+    spectrum = parse_spectrum(params.get("spectrum", "default"))
+    s = check_strengths(params["teacher"]) if spectrum is None else spectrum
     u, v, t = make_teacher(rngs.generator(*shared, "teacher"), d, s)
     _, gamma = parse_init(params["init"])
     weights = jacot_init(
         [rngs.generator(*shared, "init", k) for k in seeds], widths(d, h, depth), gamma
     )
-    data = OnlineData(
+    streams = (
         [rngs.generator(*shared, "x", k) for k in seeds],
         [rngs.generator(*shared, "label-noise", k) for k in seeds],
-        t,
-        sigma=float(params["sigma"]),
-        batch=int(params["batch"]),
     )
+    n = parse_inputs(params.get("inputs", "online"))
+    sigma, batch = float(params["sigma"]), int(params["batch"])
+    if n is None:
+        data = OnlineData(*streams, t, sigma=sigma, batch=batch)
+    else:
+        data = FiniteData(*streams, t, n=n, sigma=sigma, batch=batch)
     return s, u, v, t, weights, data
 
 
@@ -150,18 +173,31 @@ def _flat(weights):
     return [w.reshape((-1,) + w.shape[2:]) for w in weights]
 
 
-def _observe(snap: algorithms.Snapshots, s, u, v, teacher, *, sigma, eta, batch, with_diffusion):
-    """m (S, R, r), D (S, R, r) or None, loss (S, R), misalignment (S, R) of a block."""
+def _observe(
+    snap: algorithms.Snapshots, s, u, v, teacher, *, sigma, eta, batch, with_diffusion, data
+):
+    """m (S, R, r), D (S, R, r) or None, loss (S, R), misalignment (S, R) of a block.
+
+    D is the closed form for online Gaussian data, and the exact variance over the training
+    samples for a finite dataset (`diffusion.empirical_moments`).
+    """
     n_rec, n_seeds = snap.steps.size, snap.weights[0].shape[1]
     flat = _flat(snap.weights)
     w_eff = end_to_end(flat)
     m = mode_strengths(w_eff, u, v).reshape(n_rec, n_seeds, -1).transpose(1, 0, 2)
     loss = population_loss(w_eff, teacher).reshape(n_rec, n_seeds).T
     mis = misalignment(w_eff, u, v).reshape(n_rec, n_seeds).T
-    d = None
-    if with_diffusion:
+    if not with_diffusion:
+        return m, None, loss, mis
+    if isinstance(data, FiniteData):  # each record's network with its seed's training samples
+        x, y = (
+            np.broadcast_to(a, (n_rec,) + a.shape).reshape((-1,) + a.shape[1:])
+            for a in (data.x_train, data.y_train)
+        )
+        _, var = diffusion.empirical_moments(flat, u, v, x, y)
+    else:
         _, var = diffusion.gradient_moments(flat, teacher, u, v, sigma=sigma)
-        d = (eta / batch * var).reshape(n_rec, n_seeds, -1).transpose(1, 0, 2)
+    d = (eta / batch * var).reshape(n_rec, n_seeds, -1).transpose(1, 0, 2)
     return m, d, loss, mis
 
 
@@ -203,6 +239,11 @@ def _trajectories(params, seeds, key, log) -> xr.Dataset:
     with_d = bool(params.get("diffusion", True))
     if algo == "sgd":
         loop = algorithms.sgd(weights, data, eta=eta, n_steps=n_steps, record_every=every)
+    elif algo == "gd" and isinstance(data, FiniteData):  # full-batch GD on the training set
+        sxx, cyx = data.moments()
+        loop = algorithms.gd(
+            weights, cyx, eta=eta, n_steps=n_steps, record_every=every, covariance=sxx
+        )
     elif algo == "gd":
         loop = algorithms.gd(weights, teacher, eta=eta, n_steps=n_steps, record_every=every)
     else:
@@ -212,7 +253,16 @@ def _trajectories(params, seeds, key, log) -> xr.Dataset:
         steps.append(snap.steps)
         parts.append(
             _observe(
-                snap, s, u, v, teacher, sigma=sigma, eta=eta, batch=batch, with_diffusion=with_d
+                snap,
+                s,
+                u,
+                v,
+                teacher,
+                sigma=sigma,
+                eta=eta,
+                batch=batch,
+                with_diffusion=with_d,
+                data=data,
             )
         )
     steps = np.concatenate(steps)
@@ -312,6 +362,8 @@ def _trajectories(params, seeds, key, log) -> xr.Dataset:
 
 
 def _diffusion(params, seeds, key, log) -> xr.Dataset:
+    if parse_inputs(params.get("inputs", "online")) is not None:
+        raise ValueError("diffusion (E0) checks the Gaussian closed form: inputs must be online")
     p = dict(params, sigma=0.0)
     s, u, v, teacher, weights, data = _network(p, seeds, key)
     eta = float(params["eta"])

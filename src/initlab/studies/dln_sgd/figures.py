@@ -17,7 +17,7 @@ from matplotlib.ticker import NullLocator
 
 from initlab import plotting
 
-from .design import A8_GAMMAS, E1_INIT, ETA_B
+from .design import A8_GAMMAS, E1_INIT, ETA_B, with_variants
 from .diffusion import aligned_diffusion, critical_noise, peak_fraction
 
 __all__ = ["FIGURES"]
@@ -38,7 +38,8 @@ def _point(results: Results, experiment: str, **where) -> xr.Dataset | None:
     if experiment not in results:
         return None
     try:
-        ds = results[experiment].sel(where)
+        ds = results[experiment]
+        ds = ds.sel(with_variants(ds.dims, where))
     except KeyError:
         return None
     if "seed" in ds.dims and "diverged" in ds:

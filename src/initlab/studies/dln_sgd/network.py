@@ -87,10 +87,16 @@ def gradients(weights, x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
     return grads
 
 
-def population_gradients(weights, teacher: np.ndarray) -> list[np.ndarray]:
-    """Gradients of the population loss (Sigma_xx = I): P_l^T (W_eff - T) S_l^T."""
+def population_gradients(weights, teacher: np.ndarray, covariance=None) -> list[np.ndarray]:
+    """Gradients of the population loss (Sigma_xx = I): P_l^T (W_eff - T) S_l^T.
+
+    With ``covariance`` Sigma_xx given, ``teacher`` is read as the cross-covariance C_yx and the
+    gradient is P_l^T (W_eff Sigma_xx - C_yx) S_l^T: full-batch GD on a finite dataset. Either may
+    be (d, d) or one per network (N, d, d).
+    """
     suffix, prefix = partial_products(weights)
-    delta = suffix[0] @ weights[0] - teacher  # W_eff - T
+    w_eff = suffix[0] @ weights[0]
+    delta = w_eff - teacher if covariance is None else w_eff @ covariance - teacher
     return [p.transpose(0, 2, 1) @ delta @ q.transpose(0, 2, 1) for p, q in zip(suffix, prefix)]
 
 
