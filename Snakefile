@@ -31,6 +31,8 @@ include: "workflow/rules/dataset_distillation.smk"
 include: "workflow/rules/dln_sgd.smk"
 include: "workflow/rules/homogenized_transformers.smk"
 include: "workflow/rules/distributed_clustering.smk"
+include: "workflow/rules/graph_energy_matching.smk"
+include: "workflow/rules/manifold_gmm.smk"
 include: "workflow/rules/report.smk"
 
 

@@ -37,14 +37,17 @@ def study_sources(study, stage):
     """The source files a ``stage`` of ``study`` depends on, as rule inputs.
 
     Snakemake does not track modules a script imports, so they are listed as inputs: an edit to
-    one study's code reruns that study only. Its ``claims.py`` and ``figures.py`` feed only the
-    claims and figures stages, so changing a threshold or a plot does not rerun experiments.
+    one study's code reruns that study only. Its ``claims.py`` feeds only the claims and figures
+    stages and its ``figures.py`` only the figures, so changing a threshold or a plot does not
+    rerun experiments.
     """
     own = sorted((SRC / "studies" / study).glob("*.py"))
     if stage == "run":
         own = [p for p in own if p.name not in ("claims.py", "figures.py")]
-    elif stage in ("claims", "figures"):
-        own = [SRC / "studies" / study / f"{stage}.py"]
+    elif stage == "claims":
+        own = [SRC / "studies" / study / "claims.py"]
+    elif stage == "figures":  # figures may draw with the claims' measurements
+        own = [SRC / "studies" / study / name for name in ("claims.py", "figures.py")]
     else:
         own = []
     return sorted(str(p) for p in own) + shared_sources(stage)
