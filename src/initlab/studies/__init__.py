@@ -155,10 +155,8 @@ STUDIES: dict[str, Study] = {
                 "Only the abstract and the authors' code were available; the algorithm follows "
                 "the code, the paper's own tables (QM9, ZINC) were not available.",
                 "The quick-scale energy network GEM-lite (h 64, e 32, 3 layers, SiLU) replaces "
-                "the official 12-layer DiGress/DeFoG transformer; unlike the brief's GEM-lite it "
-                "gets detached per-atom degree features (bond counts, valence), in the spirit of "
-                "GEM's detached extra features: without them the quick-scale energy removed "
-                "every bond (features: none in the config restores the brief's net).",
+                "the official 12-layer DiGress/DeFoG transformer (no extra features by default; "
+                "an optional detached degree-feature input, features: degree, is not used).",
                 "The marginal noise arm (the official code supports it; it was never measured) "
                 "and the quick sampler settings (80 greedy steps, 40 DLP/MH steps, beta_prop 2, "
                 "beta_MH 1 -> 10, lambda 3).",
