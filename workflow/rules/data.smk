@@ -125,6 +125,8 @@ rule mnist_prepare:
         "data/logs/mnist_prepare/{subset}.tsv"
     wildcard_constraints:
         subset="|".join(MNIST_SUBSETS),
+    # Prepared data unblocks every study reading it: build it before the studies' own jobs.
+    priority: 60
     conda:
         "../envs/initlab.yaml"
     params:
@@ -149,6 +151,8 @@ rule mnist_features:
         kind="pca|white",
         components="[1-9][0-9]*",
         fit="all|train",
+    # Prepared data unblocks every study reading it: build it before the studies' own jobs.
+    priority: 60
     conda:
         "../envs/initlab.yaml"
     params:
@@ -168,6 +172,8 @@ rule sklearn_prepare:
         "data/logs/sklearn_prepare/{name}.tsv"
     wildcard_constraints:
         name="iris|digits",
+    # Prepared data unblocks every study reading it: build it before the studies' own jobs.
+    priority: 60
     conda:
         "../envs/data.yaml"
     params:
@@ -188,6 +194,8 @@ rule qm9_prepare:
         "data/logs/qm9_prepare.log",
     benchmark:
         "data/logs/qm9_prepare.tsv"
+    # Prepared data unblocks every study reading it: build it before the studies' own jobs.
+    priority: 60
     conda:
         "../envs/data.yaml"
     params:
@@ -215,6 +223,8 @@ rule moses_prepare:
         "data/logs/moses_prepare/{split}.tsv"
     wildcard_constraints:
         split="|".join(MOSES_SPLITS),
+    # Prepared data unblocks every study reading it: build it before the studies' own jobs.
+    priority: 60
     conda:
         "../envs/data.yaml"
     params:
