@@ -24,7 +24,7 @@ setup: $(BIN)/.installed
 run: setup  ## the default (quick-scale) run; report in results/report/index.html
 	$(BIN)/snakemake --cores $(CORES)
 
-smoke: setup  ## every rule at tiny sizes, about a minute
+smoke: setup  ## every rule at tiny sizes, about 1.5 minutes
 	$(BIN)/snakemake --cores $(CORES) --configfile configs/smoke.yaml
 
 paper: setup  ## paper scale: meant for a cluster (add --profile profiles/slurm) or a big machine
