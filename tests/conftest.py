@@ -49,3 +49,11 @@ def copy_checkout(dest: Path) -> Path:
 @pytest.fixture(scope="session")
 def root():
     return ROOT
+
+
+@pytest.fixture
+def build_missing_artefacts(monkeypatch):
+    """Outside the workflow, prepared artefacts that are not on disk are built in memory."""
+    import initlab.data
+
+    monkeypatch.setattr(initlab.data, "MISSING", "build")

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
+import initlab.data
 from initlab.claims import evaluate
 from initlab.studies.distributed_clustering import claims, experiment
 
@@ -12,10 +13,7 @@ KEY = ("distributed_clustering", 0, "test")
 BASE = dict(data="iris", users=10, k=3, steps=1000, record_every=50, rho_hom=10.0, rho_het=100.0, alpha=0.01)
 
 
-@pytest.fixture(autouse=True)
-def build_missing_artefacts(monkeypatch):
-    """Outside the workflow, prepared artefacts that are not on disk are built in memory."""
-    monkeypatch.setattr(experiment, "DATA_MISSING", "build")
+pytestmark = pytest.mark.usefixtures("build_missing_artefacts")
 
 
 def test_dgc_run_contract_and_the_briefs_reference_numbers():
@@ -110,7 +108,7 @@ def test_iris_artefact_is_raw_cm_as_the_workflow_prepares_it(tmp_path, monkeypat
 
     prepare_sklearn_set("iris", tmp_path / "data/prepared/iris.nc", scale=True, test_fraction=0.2, log=str)
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(experiment, "DATA_MISSING", "error")
+    monkeypatch.setattr(initlab.data, "MISSING", "error")
     x, labels = experiment.read_data({"data": "iris"})
     bunch = load_iris()
     assert np.array_equal(x, bunch.data) and np.array_equal(labels, bunch.target)

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+import initlab.data
 from initlab import claims as claims_mod
 from initlab import plotting
 from initlab.studies.manifold_gmm import claims, experiment, figures
@@ -74,7 +75,7 @@ def _as_point(ds, axes):
 def results():
     synth = _run("synthetic", SYNTH)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(experiment, "MISSING_DATA", "build")  # digits built in memory if not prepared
+        mp.setattr(initlab.data, "MISSING", "build")  # digits built in memory if not prepared
         digits = _run("digits", DIGITS)
     return {
         "synthetic": _as_point(synth, {"init": "multistart-1", "D": 6, "nuisance": 5.0, "n": 200}),

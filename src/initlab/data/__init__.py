@@ -43,6 +43,10 @@ DATASETS = ("iris", "digits", "mnist", "qm9", "moses")
 #: Where the workflow writes prepared artefacts, relative to the working directory of a job.
 PREPARED = Path("data/prepared")
 
+#: What `artefact` does when the file is absent: "error" (the workflow, where the file is an
+#: input of the job) or "build" (tests and notebooks; tests/conftest.py's `build_missing_artefacts`).
+MISSING = "error"
+
 
 def artefact_path(name: str, root: str | os.PathLike = ".") -> Path:
     """``<root>/data/prepared/<name>.nc`` for an artefact name such as ``mnist/test_pca50_all``."""
@@ -51,15 +55,17 @@ def artefact_path(name: str, root: str | os.PathLike = ".") -> Path:
     return Path(root) / PREPARED / f"{name}.nc"
 
 
-def artefact(name: str, *, root: str | os.PathLike = ".", missing: str = "error"):
+def artefact(name: str, *, root: str | os.PathLike = ".", missing: str | None = None):
     """A prepared artefact by name, as a study's experiment reads it.
 
     A study names the artefacts a sweep point reads in its ``data`` setting (a name or a list);
     the workflow makes ``data/prepared/<name>.nc`` an input of that point's job (``point_data`` in
     workflow/rules/common.smk), so the file is built once and shared by every study and point that
-    names it. Outside the workflow (tests, notebooks), ``missing="build"`` builds the artefact in
-    memory with default options instead of failing (`build_artefact`).
+    names it. Outside the workflow (tests, notebooks), ``missing="build"`` (default: the module's
+    `MISSING`) builds the artefact in memory with default options instead of failing
+    (`build_artefact`).
     """
+    missing = MISSING if missing is None else missing
     path = artefact_path(name, root)
     if path.is_file():
         return load_prepared(path)

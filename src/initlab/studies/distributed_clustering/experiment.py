@@ -84,19 +84,13 @@ class _Streams:
         return rngs.generator(*self.key, "cgc-init", init, seed)
 
 
-#: What `read_data` does when a prepared artefact is not on disk: ``"error"`` in the workflow (the
-#: run rule lists ``data/prepared/<name>.nc`` as an input, so it is always there), ``"build"`` in
-#: tests and notebooks (built in memory with the data stage's defaults; `initlab.data.artefact`).
-DATA_MISSING = "error"
-
-
 def read_data(params) -> tuple[np.ndarray, np.ndarray]:
     """Features ``x`` (n, d) float64 and labels (n,) int64 of the prepared artefact that the
     point's ``data`` setting names (``iris``: 150 x 4 raw cm, the brief's §3; ``mnist/<subset>_
     pca50_all``: PCA-50 scores of pixels / 255 fitted on all rows, the brief's scale-up)."""
     from initlab.data import artefact
 
-    ds = artefact(params["data"], missing=DATA_MISSING)
+    ds = artefact(params["data"])
     return ds["x"].values.astype(float), ds["label"].values.astype(np.int64)
 
 

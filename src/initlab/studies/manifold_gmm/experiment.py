@@ -53,11 +53,9 @@ from initlab import rng as rngs
 
 from . import algorithm, baselines, initialization, metrics, preprocessing, stiefel, synthetic
 
-__all__ = ["EXPERIMENTS", "MISSING_DATA", "geometry_checks", "nn_configs", "run"]
+__all__ = ["EXPERIMENTS", "geometry_checks", "nn_configs", "run"]
 
 EXPERIMENTS = ("synthetic", "digits", "mnist")
-#: What `initlab.data.artefact` does when a prepared file is missing ("build" in tests).
-MISSING_DATA = "error"
 BLOCKS = ("data", "baselines", "mgmm", "nn", "checks")
 CHECKS = ("tangent", "fd", "retraction")
 
@@ -120,7 +118,7 @@ class _Clock:
 def _real_data(name: str):
     from initlab.data import artefact
 
-    ds = artefact(name, missing=MISSING_DATA)
+    ds = artefact(name)
     return ds["x"].values.astype(np.float64), ds["label"].values.astype(np.int64)
 
 
