@@ -33,7 +33,9 @@ costs 54 us at S = 16 and 167 us at S = 64, more than numpy's whole step with th
 A compiled kernel would make the per-seed loop as fast as the batch, so the comparison is between
 numpy loops.
 
-Run: ``python benchmarks/bench_dln_sgd_vectorised.py [--seeds 16 64 256] [--steps 2000] [--out PATH]``
+Run: ``python benchmarks/bench_dln_sgd_vectorised.py [--seeds 16 64 256] [--steps 2000] [--out PATH]``;
+on a GPU: ``--backend torch --device cuda`` (both the batch and the loop in torch on the GPU, where
+a step costs a few kernel launches whatever S, so the ratio should approach S).
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ from pathlib import Path
 
 import numpy as np
 
-from initlab import rng
+from initlab import provenance, rng
 from initlab.studies.dln_sgd import algorithms, initialization, network, teacher
 
 
@@ -72,8 +74,16 @@ def _data(seeds, t):
     )
 
 
-def _train(weights, data, eta, steps, record_every):
-    for _ in algorithms.sgd(weights, data, eta=eta, n_steps=steps, record_every=record_every):
+def _train(weights, data, eta, steps, record_every, backend, device):
+    for _ in algorithms.sgd(
+        weights,
+        data,
+        eta=eta,
+        n_steps=steps,
+        record_every=record_every,
+        backend=backend,
+        device=device,
+    ):
         pass
     return weights
 
@@ -110,9 +120,23 @@ def main(argv=None) -> dict:
     parser.add_argument("--h", type=int, default=16)
     parser.add_argument("--repeats", type=int, default=5, help="timed repetitions (default 5)")
     parser.add_argument(
-        "--out", type=Path, default=Path("benchmarks/results/dln_sgd_vectorised.json")
+        "--backend",
+        choices=["numpy", "torch"],
+        default="numpy",
+        help="numpy (default) or torch, for both the batch and the loop",
+    )
+    parser.add_argument("--device", default="cpu", help="torch device (default cpu; e.g. cuda)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="JSON output (default benchmarks/results/dln_sgd_vectorised[_<backend>_<device>].json)",
     )
     args = parser.parse_args(argv)
+    if args.out is None:
+        suffix = "" if args.backend == "numpy" else f"_{args.backend}_{args.device}"
+        args.out = Path(f"benchmarks/results/dln_sgd_vectorised{suffix}.json")
+    run = dict(backend=args.backend, device=args.device)
     d, gamma, eta = 5, 4.0, 0.005
 
     rows = []
@@ -122,7 +146,7 @@ def main(argv=None) -> dict:
 
         def batched():
             return _train(
-                [w.copy() for w in w0], _data(seeds, t), eta, args.steps, args.record_every
+                [w.copy() for w in w0], _data(seeds, t), eta, args.steps, args.record_every, **run
             )
 
         def looped():
@@ -133,6 +157,7 @@ def main(argv=None) -> dict:
                     eta,
                     args.steps,
                     args.record_every,
+                    **run,
                 )
                 for k in seeds
             ]
@@ -189,6 +214,8 @@ def main(argv=None) -> dict:
             "eta": eta,
             "batch": 1,
         },
+        **run,
+        "device_name": provenance.describe_device(args.device) if args.device != "cpu" else None,
         "machine": platform.processor() or platform.machine(),
         "cpus": os.cpu_count(),
         "openblas_num_threads": os.environ.get("OPENBLAS_NUM_THREADS"),

@@ -183,6 +183,94 @@ def test_sgd_on_a_batch_of_seeds_equals_each_seed_alone(problem):
             np.testing.assert_allclose(a[0], b[j], rtol=1e-12, atol=1e-14)
 
 
+def _torch_devices():
+    torch = pytest.importorskip("torch")
+    cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+    return ["cpu", pytest.param("cuda", marks=cuda)]
+
+
+@pytest.mark.parametrize("device", _torch_devices())
+@pytest.mark.parametrize("batch", [1, 3])
+def test_torch_backend_takes_the_same_steps_as_numpy(problem, device, batch):
+    rng, _, _, t = problem
+    seeds = [0, 1, 2]
+    w0 = _weights(rng, n=3, scale=0.3)
+    runs = {}
+    for backend, dev in (("numpy", "cpu"), ("torch", device)):
+        w = [a.copy() for a in w0]
+        data = teacher.OnlineData(
+            [np.random.default_rng(k) for k in seeds],
+            [np.random.default_rng(10 + k) for k in seeds],
+            t,
+            sigma=0.2,
+            batch=batch,
+        )
+        snaps = list(
+            algorithms.sgd(
+                w,
+                data,
+                eta=0.01,
+                n_steps=300,
+                record_every=7,
+                block_records=5,
+                backend=backend,
+                device=dev,
+            )
+        )
+        runs[backend] = w, snaps
+    (w_np, s_np), (w_t, s_t) = runs["numpy"], runs["torch"]
+    assert len(s_np) == len(s_t) == 9  # 43 records in blocks of 5
+    for a, b in zip(s_np, s_t):
+        np.testing.assert_array_equal(a.steps, b.steps)
+        for x, y in zip(a.weights, b.weights):
+            np.testing.assert_allclose(y, x, rtol=0, atol=1e-12)
+    for x, y, start in zip(w_np, w_t, w0):
+        np.testing.assert_allclose(y, x, rtol=0, atol=1e-12)
+        assert np.abs(x - start).max() > 1e-3  # the weights did move
+
+
+@pytest.mark.parametrize("device", _torch_devices())
+def test_torch_backend_flags_divergence_like_numpy(problem, device):
+    rng, _, _, t = problem
+    w0 = _weights(rng, n=3, scale=0.3)
+    w0[0][1] *= 30.0  # seed 1 starts far out: at eta = 0.2 it diverges first
+    flagged = {}
+    for backend, dev in (("numpy", "cpu"), ("torch", device)):
+        w = [a.copy() for a in w0]
+        data = teacher.OnlineData(
+            [np.random.default_rng(k) for k in range(3)],
+            [np.random.default_rng(10 + k) for k in range(3)],
+            t,
+            sigma=0.0,
+            batch=1,
+        )
+        snaps = list(
+            algorithms.sgd(
+                w,
+                data,
+                eta=0.2,
+                n_steps=200,
+                record_every=5,
+                block_records=4,
+                backend=backend,
+                device=dev,
+            )
+        )
+        assert np.isnan(w[0]).all(axis=(1, 2)).all()
+        flagged[backend] = snaps[-1].diverged_step.tolist()
+    assert flagged["torch"] == flagged["numpy"]
+    assert flagged["numpy"][1] < min(flagged["numpy"][0], flagged["numpy"][2])
+
+
+def test_sgd_rejects_an_unknown_backend_or_a_gpu_for_numpy(problem):
+    rng, _, _, t = problem
+    data = _data([0], t, 0.0)
+    with pytest.raises(ValueError, match="backend must be 'numpy' or 'torch'"):
+        algorithms.sgd(_weights(rng), data, eta=0.01, n_steps=1, backend="jax")
+    with pytest.raises(ValueError, match="numpy backend runs on the cpu"):
+        algorithms.sgd(_weights(rng), data, eta=0.01, n_steps=1, device="cuda")
+
+
 def test_records_are_taken_every_record_every_steps_including_the_last(problem):
     rng, _, _, t = problem
     w = _weights(rng, n=2)
@@ -259,10 +347,22 @@ def test_staircase_run_learns_the_modes_in_order():
     assert set(ds.dims) == {"seed", "mode", "time"}
 
 
+def test_staircase_on_a_gpu_matches_the_cpu_run():
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device")
+    params = dict(STAIRCASE, eta=0.01)
+    runs = [
+        experiment.run("staircase", params, [0, 1], key=("dln_sgd", 0, "staircase"), device=dev)
+        for dev in ("cpu", "cuda")
+    ]
+    np.testing.assert_allclose(runs[1]["m"].values, runs[0]["m"].values, rtol=0, atol=1e-10)
+
+
 def test_experiment_rejects_bad_inputs():
     with pytest.raises(ValueError, match="unknown dln_sgd experiment"):
         experiment.run("nope", dict(STAIRCASE, eta=0.01), [0], key=("k",))
     with pytest.raises(ValueError, match="init must be gamma"):
         experiment.run("staircase", dict(STAIRCASE, eta=0.01, init="aligned-s"), [0], key=("k",))
-    with pytest.raises(ValueError, match="only 'cpu'"):
-        experiment.run("staircase", dict(STAIRCASE, eta=0.01), [0], key=("k",), device="cuda")
+    with pytest.raises(ValueError, match="device must be 'cpu' .numpy. or 'cuda'"):
+        experiment.run("staircase", dict(STAIRCASE, eta=0.01), [0], key=("k",), device="tpu")

@@ -14,7 +14,7 @@ rule dln_sgd_run:
         "../envs/initlab.yaml"
     params:
         study="dln_sgd",
-        device="cpu",
+        device=lookup(dpath="studies/dln_sgd/device", within=config),
         master_seed=lookup(dpath="studies/dln_sgd/master_seed", within=config),
         axes=point_axes("dln_sgd"),
         params=point_params("dln_sgd"),

@@ -11,6 +11,12 @@ all seeds live in one `PackedWeights` array. Every layer takes its step from the
 Both loops hand back the weights every ``record_every`` steps, in blocks (`Snapshots`), so that
 observables are computed vectorised over (records x seeds) instead of once per step.
 
+Backends: numpy (the default, float64 on the CPU) or torch (``backend="torch"``, float64 on any
+torch device, for a GPU). Both take the same draws from the same per-seed numpy streams and the
+same packed layout; they differ only in rounding. On the CPU numpy is the faster one at these sizes
+(a torch step costs as much at S = 16 and more at S = 64, benchmarks/bench_dln_sgd_vectorised.py);
+on a GPU a step costs a few kernel launches whatever S, so the batch is what makes it pay.
+
 Divergence (DESIGN "Errors"): a seed whose weights become non-finite or exceed ``blowup`` in
 absolute value is flagged; its weights are set to NaN from then on and so are its snapshots from
 the first offending record, so a diverged run is recorded as NaN with a flag, never as overflowed
@@ -116,18 +122,61 @@ def _blocks(n_steps: int, record_every: int, block_records: int):
         start = stop
 
 
-def _run(weights, packed, update, n_steps, record_every, block_records, draw=None):
-    """Shared loop: ``update(i, batch)`` advances every seed of ``packed`` by one step in place;
-    the caller's ``weights`` are brought up to date before each block is yielded."""
+class _HostState:
+    """Where `_run` keeps the live weights and the records: numpy, in ``packed`` itself."""
+
+    def __init__(self, packed):
+        self.flat = packed.flat
+
+    def buffer(self, n_records: int):
+        return np.empty((n_records, self.flat.size))
+
+    def to_host(self, buffer) -> np.ndarray:
+        """The records as numpy (R, S P); ``packed.flat`` holds the live weights on return."""
+        return buffer
+
+    def from_host(self) -> None:
+        """Take back ``packed.flat`` (after `_flag_divergence` set diverged seeds to NaN)."""
+
+
+class _TorchState:
+    """The live weights and the records as float64 torch tensors on ``device``; blocks of records
+    come back to ``packed`` (numpy) once per block."""
+
+    def __init__(self, packed, device):
+        import torch
+
+        self.torch, self.packed = torch, packed
+        self.flat = torch.from_numpy(packed.flat).to(device, copy=True)
+
+    def buffer(self, n_records: int):
+        return self.torch.empty(
+            (n_records, self.flat.numel()), dtype=self.flat.dtype, device=self.flat.device
+        )
+
+    def to_host(self, buffer) -> np.ndarray:
+        self.packed.flat[...] = self.flat.cpu().numpy()
+        return buffer.cpu().numpy()
+
+    def from_host(self) -> None:
+        self.flat.copy_(self.torch.from_numpy(self.packed.flat))
+
+
+def _run(weights, packed, update, n_steps, record_every, block_records, draw=None, state=None):
+    """Shared loop: ``update(i, batch)`` advances every seed by one step in place, on
+    ``state.flat`` (`_HostState`: ``packed.flat`` itself; `_TorchState`: a torch copy); the
+    caller's ``weights`` are brought up to date before each block is yielded."""
     diverged_step = np.full(packed.n_seeds, -1, dtype=np.int64)
-    flat = packed.flat
+    state = _HostState(packed) if state is None else state
+    flat = state.flat
+    n_flat = packed.flat.size
     # at most BLOCK_BYTES of records per block: larger buffers are mapped fresh from the OS for
     # every block (glibc's mmap threshold stops at 32 MiB) and each 4 KiB page written then costs
     # a page fault (at S = 64 that made the whole run 1.5 times slower)
-    block_records = max(1, min(block_records, BLOCK_BYTES // (flat.itemsize * flat.size)))
+    block_records = max(1, min(block_records, BLOCK_BYTES // (packed.flat.itemsize * n_flat)))
     for start, stop in _blocks(n_steps, record_every, block_records):
         record_steps = np.arange(-(-start // record_every) * record_every, stop, record_every)
-        buffer = np.empty((record_steps.size, flat.size))
+        buffer = state.buffer(record_steps.size)
         # steps [start, stop): record the state *before* step i when i is a record step; the last
         # block ends at n_steps + 1 so the final state is recorded without a further step.
         batch = draw(min(stop, n_steps) - start) if draw is not None else None
@@ -139,7 +188,9 @@ def _run(weights, packed, update, n_steps, record_every, block_records, draw=Non
                     j += 1
                 if i < n_steps:
                     update(i - start, batch)
-        _flag_divergence(packed, buffer, record_steps, diverged_step)
+        buffer = state.to_host(buffer)
+        if _flag_divergence(packed, buffer, record_steps, diverged_step):
+            state.from_host()
         packed.write_back(weights)
         yield Snapshots(record_steps, packed.unpack(buffer), diverged_step.copy())
 
@@ -153,15 +204,15 @@ def _bad_seeds(packed, flat) -> np.ndarray:
     return bad
 
 
-def _flag_divergence(packed, buffer, record_steps, diverged_step) -> None:
+def _flag_divergence(packed, buffer, record_steps, diverged_step) -> bool:
     """Set NaN the records (R, S P) of each seed from its first bad record on, and the live
-    weights of seeds that are bad now; update ``diverged_step``."""
+    weights of seeds that are bad now; update ``diverged_step``. True when anything was bad."""
     with np.errstate(invalid="ignore"):
         # fast path: max/min propagate NaN, so this is False for any non-finite entry
         if all(
             a.size == 0 or (a.max() <= BLOWUP and a.min() >= -BLOWUP) for a in (packed.flat, buffer)
         ):
-            return
+            return False
     bad_records = _bad_seeds(packed, buffer)  # (R, S)
     bad_now = _bad_seeds(packed, packed.flat)  # (S,)
     records = packed.unpack(buffer)
@@ -176,6 +227,7 @@ def _flag_divergence(packed, buffer, record_steps, diverged_step) -> None:
             layer[s] = np.nan
         if diverged_step[s] < 0:
             diverged_step[s] = record_steps[-1] if record_steps.size else 0
+    return True
 
 
 def _matvec_fallback(a, x, out):
@@ -263,6 +315,45 @@ def _sgd_step(packed, step):
     return update
 
 
+def _torch_sgd_step(packed, flat, step):
+    """One SGD step on every seed, in torch on ``flat``'s device: the step of `_sgd_step` (any B)
+    with batched ``bmm``. The layers and their gradients are views of ``flat`` and of one gradient
+    tensor in `PackedWeights`' layout, so a record is one copy and the update one subtraction."""
+    import torch
+
+    def views(t):
+        out = []
+        for (fan_out, fan_in), tr, lo, hi in zip(
+            packed.shapes, packed.transposed, packed.offsets[:-1], packed.offsets[1:]
+        ):
+            rows, cols = (fan_in, fan_out) if tr else (fan_out, fan_in)
+            out.append(t[lo:hi].view(packed.n_seeds, rows, cols))
+        return out
+
+    stored = views(flat)
+    layers = [m.transpose(1, 2) if tr else m for m, tr in zip(stored, packed.transposed)]
+    grad = torch.empty_like(flat)
+    grad_stored = views(grad)
+    depth = len(layers)
+
+    def update(i, batch):
+        x, y = batch
+        acts = [x[i]]  # (S, n_l, B)
+        for w in layers:
+            acts.append(torch.bmm(w, acts[-1]))
+        delta = acts[-1].sub_(y[i]).mul_(step)  # a_L is not needed again
+        for l in range(depth - 1, -1, -1):
+            below = torch.bmm(layers[l].transpose(1, 2), delta) if l else None
+            if packed.transposed[l]:  # stored W^T: a_{l-1} delta^T
+                torch.bmm(acts[l], delta.transpose(1, 2), out=grad_stored[l])
+            else:
+                torch.bmm(delta, acts[l].transpose(1, 2), out=grad_stored[l])
+            delta = below
+        flat.sub_(grad)
+
+    return update
+
+
 def sgd(
     weights: list[np.ndarray],
     data: OnlineData,
@@ -271,6 +362,8 @@ def sgd(
     n_steps: int,
     record_every: int = 1,
     block_records: int = 256,
+    backend: str = "numpy",
+    device: str = "cpu",
 ) -> Iterator[Snapshots]:
     """Online SGD with batch B = ``data.batch``; yields `Snapshots` block by block.
 
@@ -278,10 +371,28 @@ def sgd(
     yield); ``data`` supplies S seeds' samples. A block holds at most ``block_records`` records
     (fewer when they would exceed `BLOCK_BYTES`). Each step is backpropagation on all seeds at once:
     L forward and L - 1 backward batched products, L outer products and one subtraction on the
-    `PackedWeights`.
+    `PackedWeights`. ``backend="torch"`` runs the steps in float64 torch on ``device`` ("cpu",
+    "cuda", ...) from the same draws; the records come back as numpy once per block.
     """
     packed = PackedWeights(weights)
     step = eta / data.batch
+    if backend == "torch":
+        import torch
+
+        state = _TorchState(packed, device)
+        target = state.flat.device
+
+        def draw_to_device(n):
+            return tuple(torch.from_numpy(a).to(target) for a in data.draw(n))
+
+        update = _torch_sgd_step(packed, state.flat, step)
+        return _run(
+            weights, packed, update, n_steps, record_every, block_records, draw_to_device, state
+        )
+    if backend != "numpy":
+        raise ValueError(f"backend must be 'numpy' or 'torch', got {backend!r}")
+    if device != "cpu":
+        raise ValueError(f"the numpy backend runs on the cpu, got device {device!r}")
     if data.batch == 1:
         update = _sgd_step_b1(packed, step)
 

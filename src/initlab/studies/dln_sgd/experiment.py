@@ -96,11 +96,13 @@ def run(
         experiments; independent groups of ``chains`` chains for the 1-D ones).
     key : stream prefix ``("dln_sgd", master_seed, experiment)``; see the module docstring.
     threads : accepted for the framework's interface (BLAS threads are capped by the caller).
-    device : only ``"cpu"`` (numpy).
+    device : ``"cpu"``: numpy; ``"cuda"``: the full network's SGD runs in float64 torch on the
+        GPU (`algorithms.sgd` with ``backend="torch"``), from the same draws; GD, the observables
+        and the 1-D models stay numpy.
     log : progress sink.
     """
-    if device != "cpu":
-        raise ValueError(f"dln_sgd: device {device!r} is not implemented, only 'cpu' (numpy)")
+    if device not in ("cpu", "cuda"):
+        raise ValueError(f"dln_sgd: device must be 'cpu' (numpy) or 'cuda' (torch), got {device!r}")
     if experiment not in EXPERIMENTS:
         raise ValueError(
             f"unknown dln_sgd experiment {experiment!r}; expected one of {EXPERIMENTS}"
@@ -123,7 +125,7 @@ def run(
     }[experiment]
     if experiment == "gd":
         params = dict(params, algo="gd")
-    return runner(params, seeds, key, log)
+    return runner(params, seeds, key, log, device)
 
 
 # --- shared pieces ----------------------------------------------------------------------------
@@ -131,6 +133,13 @@ def run(
 
 def _var(dims, values, long_name: str, units: str = "1"):
     return dims, values, {"long_name": long_name, "units": units}
+
+
+def _sgd(weights, data, device, **kwargs):
+    """`algorithms.sgd` on ``device``: numpy on the cpu, float64 torch on a GPU."""
+    if device != "cpu":
+        kwargs.update(backend="torch", device=device)
+    return algorithms.sgd(weights, data, **kwargs)
 
 
 def _steps(t: float, eta: float) -> int:
@@ -230,7 +239,7 @@ def _flag_blowup(steps, diverged_step, series, optional=()):
     return diverged_step
 
 
-def _trajectories(params, seeds, key, log) -> xr.Dataset:
+def _trajectories(params, seeds, key, log, device="cpu") -> xr.Dataset:
     s, u, v, teacher, weights, data = _network(params, seeds, key)
     algo = params.get("algo", "sgd")
     eta, sigma, batch = float(params["eta"]), float(params["sigma"]), int(params["batch"])
@@ -238,7 +247,7 @@ def _trajectories(params, seeds, key, log) -> xr.Dataset:
     n_steps = _steps(params["t_max"], eta)
     with_d = bool(params.get("diffusion", True))
     if algo == "sgd":
-        loop = algorithms.sgd(weights, data, eta=eta, n_steps=n_steps, record_every=every)
+        loop = _sgd(weights, data, device, eta=eta, n_steps=n_steps, record_every=every)
     elif algo == "gd" and isinstance(data, FiniteData):  # full-batch GD on the training set
         sxx, cyx = data.moments()
         loop = algorithms.gd(
@@ -361,7 +370,7 @@ def _trajectories(params, seeds, key, log) -> xr.Dataset:
 # --- diffusion check (E0) -----------------------------------------------------------------------
 
 
-def _diffusion(params, seeds, key, log) -> xr.Dataset:
+def _diffusion(params, seeds, key, log, device="cpu") -> xr.Dataset:
     if parse_inputs(params.get("inputs", "online")) is not None:
         raise ValueError("diffusion (E0) checks the Gaussian closed form: inputs must be online")
     p = dict(params, sigma=0.0)
@@ -369,9 +378,7 @@ def _diffusion(params, seeds, key, log) -> xr.Dataset:
     eta = float(params["eta"])
     n_steps = _steps(params["t_state"], eta)
     snap = None
-    for snap in algorithms.sgd(
-        weights, data, eta=eta, n_steps=n_steps, record_every=max(n_steps, 1)
-    ):
+    for snap in _sgd(weights, data, device, eta=eta, n_steps=n_steps, record_every=max(n_steps, 1)):
         pass
     diverged = (snap.diverged_step >= 0).astype(np.int8)
     sigmas = [float(x) for x in params["sigmas"]]
@@ -441,7 +448,7 @@ def _densities(s, depth, pairs, sigma):
 # --- full-network stationary law (E4) -----------------------------------------------------------
 
 
-def _stationary(params, seeds, key, log) -> xr.Dataset:
+def _stationary(params, seeds, key, log, device="cpu") -> xr.Dataset:
     s, u, v, teacher, weights, data = _network(params, seeds, key)
     eta, sigma, batch, depth = (
         float(params["eta"]),
@@ -453,7 +460,7 @@ def _stationary(params, seeds, key, log) -> xr.Dataset:
     burn = _steps(params["burn_in"], eta)
     n_steps = burn + _steps(params["duration"], eta)
     ms, steps, snap = [], [], None
-    for snap in algorithms.sgd(weights, data, eta=eta, n_steps=n_steps, record_every=every):
+    for snap in _sgd(weights, data, device, eta=eta, n_steps=n_steps, record_every=every):
         keep = snap.steps > burn
         flat = _flat([w[keep] for w in snap.weights])
         m = mode_strengths(end_to_end(flat), u, v).reshape(int(keep.sum()), len(seeds), -1)
@@ -504,7 +511,7 @@ def _pairs(params):
     return pairs
 
 
-def _scalar(params, seeds, key, log) -> xr.Dataset:
+def _scalar(params, seeds, key, log, device="cpu") -> xr.Dataset:
     from scipy import stats
 
     s = check_strengths(params["teacher"])
@@ -602,7 +609,7 @@ def _scalar(params, seeds, key, log) -> xr.Dataset:
 # --- 1-D transient from a small aligned init (E9) ---------------------------------------------------
 
 
-def _transient(params, seeds, key, log) -> xr.Dataset:
+def _transient(params, seeds, key, log, device="cpu") -> xr.Dataset:
     s = check_strengths(params["teacher"])
     depth, chains = int(params["depth"]), int(params["chains"])
     eta, batch, sigma = float(params["eta"]), int(params["batch"]), float(params["sigma"])
