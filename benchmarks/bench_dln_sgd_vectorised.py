@@ -3,9 +3,11 @@
 Both run `initlab.studies.dln_sgd.algorithms.sgd` on the quick-scale network (d = 5, h = 16,
 L = 3, gamma = 4, eta = 0.005, B = 1, online Gaussian data): once with all S seeds as one batch of
 (S, fan_out, fan_in) weights, and once seed by seed (S runs with a batch of one), each seed with the
-same streams, so both give the same weights (checked). Only the training loop is timed (records
-every ``--record-every`` steps, as in the experiments, but no observables). The goal of the study
-brief is a ratio of at least 10 at the quick scale's S = 16.
+same streams, so both give the same weights (checked). With the numpy backend a second baseline
+runs too: the per-seed loop one would write first (2-D arrays, ``@``, ``np.outer``; `_naive_sgd`),
+from the same draws (weights equal up to rounding, checked). Only the training loop is timed
+(records every ``--record-every`` steps, as in the experiments, but no observables). The issue's
+goal is a ratio of at least 10; the quick scale runs S = 8 or 16 seeds per point.
 
 Each configuration is timed ``--repeats`` times, alternating batched and looped; the medians of
 the wall time and of the process CPU time are reported (the CPU time is less sensitive to other
@@ -88,6 +90,33 @@ def _train(weights, data, eta, steps, record_every, backend, device):
     return weights
 
 
+def _naive_sgd(weights, data, eta, steps, record_every):
+    """The per-seed loop one would write first, as a second baseline: one seed's weights as 2-D
+    arrays, ``@`` and ``np.outer``, new arrays every step, a list of weight copies as the record.
+    ``weights``: per layer (1, fan_out, fan_in); returns the same after ``steps`` steps, from the
+    same draws as `algorithms.sgd` (equal to it up to rounding)."""
+    w = [a[0].copy() for a in weights]
+    x, y = (a[:, 0, :, 0] for a in data.draw(steps))  # (steps, d)
+    records = []
+    for i in range(steps + 1):
+        if i % record_every == 0:
+            records.append([a.copy() for a in w])
+        if i == steps:
+            break
+        acts = [x[i]]
+        for a in w:
+            acts.append(a @ acts[-1])
+        delta = (acts[-1] - y[i]) * eta
+        grads = [None] * len(w)
+        for l in range(len(w) - 1, -1, -1):
+            grads[l] = np.outer(delta, acts[l])
+            if l:
+                delta = w[l].T @ delta
+        for a, g in zip(w, grads):
+            a -= g
+    return [a[None] for a in w]
+
+
 def _ratio_limit(rows) -> dict | None:
     """Least-squares fit of the batched step time, F + v S (us), over the rows' S; the ratio's limit
     as S grows is (per-seed-step time of the loop) / v. None with fewer than two S."""
@@ -163,12 +192,29 @@ def main(argv=None) -> dict:
             ]
             return [np.concatenate([o[l] for o in out]) for l in range(len(w0))]
 
-        diff = max(float(np.abs(a - b).max()) for a, b in zip(batched(), looped()))
-        times = {"batched": [], "looped": []}
-        cpu = {"batched": [], "looped": []}
+        def naive():
+            out = [
+                _naive_sgd(
+                    [w[k : k + 1] for w in w0], _data([k], t), eta, args.steps, args.record_every
+                )
+                for k in seeds
+            ]
+            return [np.concatenate([o[l] for o in out]) for l in range(len(w0))]
+
+        contenders = {"batched": batched, "looped": looped}
+        if args.backend == "numpy":
+            contenders["naive"] = naive
+        final = {name: fn() for name, fn in contenders.items()}
+        diff = {
+            name: max(float(np.abs(a - b).max()) for a, b in zip(final["batched"], w))
+            for name, w in final.items()
+            if name != "batched"
+        }
+        times = {name: [] for name in contenders}
+        cpu = {name: [] for name in contenders}
         load_before = os.getloadavg()
         for _ in range(args.repeats):
-            for name, fn in (("batched", batched), ("looped", looped)):
+            for name, fn in contenders.items():
                 start, start_cpu = time.perf_counter(), time.process_time()
                 fn()
                 times[name].append(time.perf_counter() - start)
@@ -187,15 +233,25 @@ def main(argv=None) -> dict:
             "ratio_cpu": round(cl / cb, 2),
             "batched_us_per_seed_step": round(1e6 * tb / (n_seeds * args.steps), 3),
             "looped_us_per_seed_step": round(1e6 * tl / (n_seeds * args.steps), 3),
-            "max_abs_weight_difference": diff,
+            "max_abs_weight_difference": diff["looped"],
             "load_average_before": [round(x, 2) for x in load_before],
             "load_average_after": [round(x, 2) for x in os.getloadavg()],
         }
+        naive_text = ""
+        if "naive" in contenders:
+            tn = statistics.median(times["naive"])
+            row.update(
+                naive_s=round(tn, 4),
+                ratio_naive=round(tn / tb, 2),
+                naive_us_per_seed_step=round(1e6 * tn / (n_seeds * args.steps), 3),
+                max_abs_weight_difference_naive=diff["naive"],
+            )
+            naive_text = f"; naive 2-D loop {tn:.3f} s, {tn / tb:.1f}x"
         rows.append(row)
         print(
             f"S={n_seeds:3d}: batched {tb:.3f} s, per-seed loop {tl:.3f} s, ratio {tl / tb:.1f}x "
-            f"(CPU time {cl / cb:.1f}x; max |W_batched - W_loop| = {diff:.1e}; load "
-            f"{load_before[0]:.1f} -> {os.getloadavg()[0]:.1f})"
+            f"(CPU time {cl / cb:.1f}x; max |W_batched - W_loop| = {diff['looped']:.1e}{naive_text}; "
+            f"load {load_before[0]:.1f} -> {os.getloadavg()[0]:.1f})"
         )
     limit = _ratio_limit(rows)
     if limit is not None:
