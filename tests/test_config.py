@@ -58,3 +58,25 @@ def test_shipped_configs_are_valid():
         merged = yaml.safe_load((ROOT / "config.yaml").read_text())
         update_config(merged, yaml.safe_load(override.read_text()))
         validate(merged, SCHEMA)
+
+
+def test_a_scalar_setting_can_be_swept_in_an_override_and_is_type_checked():
+    import yaml
+
+    from initlab.sweep import study_points
+
+    config = yaml.safe_load((ROOT / "config.yaml").read_text())
+    psd = config["studies"]["scaled_gd"]["experiments"]["psd"]
+    for block in psd["sweep"]:
+        block["eta"] = [0.25, 0.5]  # eta is a setting, not an axis, in config.yaml
+    validate(config, SCHEMA)
+    points = study_points("scaled_gd", config["studies"]["scaled_gd"])["psd"]
+    assert {p.params["eta"] for p in points.values()} == {0.25, 0.5}
+    assert all(p.axes["eta"] == p.params["eta"] for p in points.values())
+
+    psd["sweep"][0]["eta"] = [0.25, "0.5"]
+    with pytest.raises(ConfigError, match=r"psd.sweep\[0\].eta\[1\]: '0.5' is a string"):
+        validate(config, SCHEMA)
+    psd["sweep"][0]["eta"] = [0.25, 2.0]  # eta lies in (0, 1]
+    with pytest.raises(ConfigError, match=r"psd.sweep\[0\].eta\[1\]: 2.0 is greater than"):
+        validate(config, SCHEMA)

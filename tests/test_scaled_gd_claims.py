@@ -80,10 +80,17 @@ def _merge(points):
     )
 
 
-def _results():
+def _results(lam_axis=False):
+    """The hand-made results; with ``lam_axis`` conditioning also sweeps ScaledGD(lambda)'s
+    damping as at paper scale: lam = 0.1 holds the same runs, 0.01 and 1.0 much worse ones."""
     cond = []
     for kappa, sgd, gd, damped in RATE_ITERS:
         axes = {"init": "spectral", "c": 5.0, "kappa": kappa}
+        if lam_axis:
+            axes["lam"] = 0.1
+            for lam in (0.01, 1.0):
+                other = {**axes, "lam": lam, "init": RANDOM_INIT, "method": "scaledgd-damped"}
+                cond.append((other, _rate_point([3000, 3100, 2900], t_max=3500)))
         cond.append(({**axes, "method": "scaledgd"}, _rate_point(sgd)))
         cond.append(({**axes, "method": "gd"}, _rate_point(gd, t_max=9000)))
         cond.append(({**axes, "method": "rgd"}, _rate_point([60, 61, 62])))
@@ -233,6 +240,15 @@ def test_never_reaching_half_is_a_fail(results):
     pt["c50"].loc[where] = np.nan  # c50 NaN: success never reached 0.5
     t = evaluate("scaled_gd", CLAIMS, {**results, "phase_transition": pt}).set_index("claim_id")
     assert t.loc["S5", "verdict"] == "FAIL"
+
+
+def test_a_swept_damping_is_read_at_its_headline_value(table, tmp_path):
+    swept = _results(lam_axis=True)
+    assert swept["conditioning"].sizes["lam"] == 3
+    with_axis = evaluate("scaled_gd", CLAIMS, swept).set_index("claim_id")
+    assert with_axis["measured"].tolist() == table["measured"].tolist()
+    assert with_axis["verdict"].tolist() == table["verdict"].tolist()
+    save_png(FIGURES["f5_init"](swept), tmp_path / "f5.png")
 
 
 def test_figures_render(results, tmp_path):

@@ -2,9 +2,11 @@
 
 A study section (see ``config.yaml``) has ``experiments``; each experiment has ``settings`` and a
 ``sweep``: a list of blocks. In a block a list is a sweep axis and the block is the product of its
-axes; a scalar overrides a setting for that block only. Every block of an experiment must have the
-same axes, and ``init`` is always one of them (DESIGN.md: initialisation is a named axis of every
-study).
+axes; a scalar overrides a setting for that block only. A scalar setting may also be swept: a list
+under its key makes it an axis of the block, whose values replace the setting there (so an
+override file, which cannot delete a setting of ``config.yaml``, can still sweep it). Every block
+of an experiment must have the same axes, and ``init`` is always one of them (DESIGN.md:
+initialisation is a named axis of every study).
 
 Each point gets a name made of its sorted axes, ``c~5.0_init~spectral_kappa~10_method~gd``, which
 is also its run file's name. Points are looked up by name (never parsed back from it), so the
@@ -29,7 +31,9 @@ from initlab.config import ConfigError
 __all__ = ["Point", "build_points", "format_value", "study_points"]
 
 _VALUE = re.compile(r"^[A-Za-z0-9.+\-]+$")
-_AXIS = re.compile(r"^[A-Za-z0-9]+$")
+#: Axis names: letters, digits and inner underscores (``t_max``). Names stay unique: values have
+#: no ``_`` or ``~``, so in ``init~spectral_t_max~50`` each value ends at the first ``_``.
+_AXIS = re.compile(r"^[A-Za-z0-9]+(_[A-Za-z0-9]+)*$")
 
 
 @dataclass(frozen=True)
@@ -73,22 +77,22 @@ def _block_points(block: dict, settings: dict, where: str) -> tuple[list[str], l
     overrides = {k: v for k, v in block.items() if not isinstance(v, list)}
     for axis in axes:
         if not _AXIS.match(axis):
-            raise ConfigError(f"{where}.{axis}: axis names use letters and digits only")
+            raise ConfigError(
+                f"{where}.{axis}: axis names use letters, digits and inner underscores only"
+            )
         if not block[axis]:
             raise ConfigError(f"{where}.{axis}: an axis needs at least one value")
-        if axis in settings:
+        if isinstance(settings.get(axis), (list, dict)):
             raise ConfigError(
-                f"{where}.{axis}: {axis!r} is a setting of this experiment; "
-                "a block may override it with a scalar but not sweep it"
+                f"{where}.{axis}: {axis!r} is a list-valued setting of this experiment; a list "
+                "in a block would sweep its elements one by one, so it cannot be an axis"
             )
     if "init" not in axes:
         raise ConfigError(f"{where}: every sweep block needs an 'init' axis (a list)")
     points = []
     for values in itertools.product(*(block[a] for a in axes)):
         point_axes = dict(zip(axes, values))
-        name = "_".join(
-            f"{a}~{format_value(v, f'{where}.{a}')}" for a, v in point_axes.items()
-        )
+        name = "_".join(f"{a}~{format_value(v, f'{where}.{a}')}" for a, v in point_axes.items())
         # Sorted keys: Snakemake compares params by their text, so the order of keys in a
         # config file must not make a point look changed.
         params = _sorted_keys({**settings, **overrides, **point_axes})
