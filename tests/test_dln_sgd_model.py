@@ -158,13 +158,13 @@ def test_gradient_flow_conserves_the_balance_gaps(problem):
         assert np.abs(g1 - g0).max() < 1e-7 * max(1.0, np.abs(g0).max())
 
 
-def _data(seeds, t, sigma=0.0):
+def _data(seeds, t, sigma=0.0, batch=1):
     return teacher.OnlineData(
         [np.random.default_rng(10 + k) for k in seeds],
         [np.random.default_rng(100 + k) for k in seeds],
         t,
         sigma=sigma,
-        batch=1,
+        batch=batch,
     )
 
 
@@ -189,35 +189,33 @@ def _torch_devices():
     return ["cpu", pytest.param("cuda", marks=cuda)]
 
 
+def _both_backends(w0, t, device, *, sigma, batch=1, **kwargs):
+    """``{backend: (final weights, snapshots)}`` of numpy and of torch on ``device``, from ``w0``
+    and the same draws."""
+    runs = {}
+    for backend, dev in (("numpy", "cpu"), ("torch", device)):
+        w = [a.copy() for a in w0]
+        data = _data([0, 1, 2], t, sigma, batch)
+        runs[backend] = w, list(algorithms.sgd(w, data, backend=backend, device=dev, **kwargs))
+    return runs
+
+
 @pytest.mark.parametrize("device", _torch_devices())
 @pytest.mark.parametrize("batch", [1, 3])
 def test_torch_backend_takes_the_same_steps_as_numpy(problem, device, batch):
     rng, _, _, t = problem
-    seeds = [0, 1, 2]
     w0 = _weights(rng, n=3, scale=0.3)
-    runs = {}
-    for backend, dev in (("numpy", "cpu"), ("torch", device)):
-        w = [a.copy() for a in w0]
-        data = teacher.OnlineData(
-            [np.random.default_rng(k) for k in seeds],
-            [np.random.default_rng(10 + k) for k in seeds],
-            t,
-            sigma=0.2,
-            batch=batch,
-        )
-        snaps = list(
-            algorithms.sgd(
-                w,
-                data,
-                eta=0.01,
-                n_steps=300,
-                record_every=7,
-                block_records=5,
-                backend=backend,
-                device=dev,
-            )
-        )
-        runs[backend] = w, snaps
+    runs = _both_backends(
+        w0,
+        t,
+        device,
+        sigma=0.2,
+        batch=batch,
+        eta=0.01,
+        n_steps=300,
+        record_every=7,
+        block_records=5,
+    )
     (w_np, s_np), (w_t, s_t) = runs["numpy"], runs["torch"]
     assert len(s_np) == len(s_t) == 9  # 43 records in blocks of 5
     for a, b in zip(s_np, s_t):
@@ -234,28 +232,11 @@ def test_torch_backend_flags_divergence_like_numpy(problem, device):
     rng, _, _, t = problem
     w0 = _weights(rng, n=3, scale=0.3)
     w0[0][1] *= 30.0  # seed 1 starts far out: at eta = 0.2 it diverges first
+    runs = _both_backends(
+        w0, t, device, sigma=0.0, eta=0.2, n_steps=200, record_every=5, block_records=4
+    )
     flagged = {}
-    for backend, dev in (("numpy", "cpu"), ("torch", device)):
-        w = [a.copy() for a in w0]
-        data = teacher.OnlineData(
-            [np.random.default_rng(k) for k in range(3)],
-            [np.random.default_rng(10 + k) for k in range(3)],
-            t,
-            sigma=0.0,
-            batch=1,
-        )
-        snaps = list(
-            algorithms.sgd(
-                w,
-                data,
-                eta=0.2,
-                n_steps=200,
-                record_every=5,
-                block_records=4,
-                backend=backend,
-                device=dev,
-            )
-        )
+    for backend, (w, snaps) in runs.items():
         assert np.isnan(w[0]).all(axis=(1, 2)).all()
         flagged[backend] = snaps[-1].diverged_step.tolist()
     assert flagged["torch"] == flagged["numpy"]
