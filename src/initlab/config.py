@@ -34,11 +34,7 @@ def _message(error) -> str:
     if (
         error.validator == "type"
         and isinstance(error.instance, str)
-        and error.validator_value
-        in (
-            "number",
-            "integer",
-        )
+        and error.validator_value in ("number", "integer")
     ):
         return (
             f"{key}: {error.instance!r} is a string, expected a {error.validator_value} "

